@@ -1,0 +1,267 @@
+"""The data a provider declares and returns: statuses, options, commands, run states.
+
+Everything here is plain data with no heavy imports, so that loading every installed provider to
+build ``paradime run --help`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    from paradime.hookspecs import Lister, Runner
+
+
+class RunStatus(str, enum.Enum):
+    """The status of one target's run, shared by every provider."""
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    STOPPED = "STOPPED"
+    THROTTLED = "THROTTLED"
+    ERROR = "ERROR"  # could not trigger or could not track
+    STARTED = "STARTED"  # triggered and not waited for
+    RUNNING = "RUNNING"  # in progress
+
+    @property
+    def is_terminal(self) -> bool:
+        """True when nothing more will happen to the run as far as paradime knows."""
+        return self is not RunStatus.RUNNING
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class UsageError(Exception):
+    """Bad input found before any remote call: printed on one line, exit code 2."""
+
+
+class SetupError(Exception):
+    """The command cannot run at all (no credentials, say): one message, every target ERROR."""
+
+
+class RunError(Exception):
+    """A trigger, poll or cancel that failed, as the provider understood it.
+
+    :param message: what went wrong, naming the remote error code and message.
+    :param status: the status the run ends with when the error is final.
+    :param retryable: True when repeating the same call cannot cause a second run (throttles,
+        a poll that hit a transient fault). The engine then retries with backoff and reports
+        ``status`` only when its retries are exhausted.
+    :param run_id: the run id when one is known, so that the summary never loses it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: RunStatus = RunStatus.ERROR,
+        retryable: bool = False,
+        run_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.run_id = run_id
+        self.details = dict(details or {})
+
+
+@dataclass
+class RunState:
+    """What a provider knows about one run after a trigger or a poll.
+
+    ``handle`` is the provider's own data needed to poll or cancel the run later (an ARN, a
+    request id, a start time): core keeps it and hands it back, it never reads it.
+    ``details`` are extra keys added to the run's JSON result (for example ``log_tail``).
+    """
+
+    status: RunStatus
+    run_id: str | None = None
+    error: str | None = None
+    output: Any = None
+    console_url: str | None = None
+    message: str | None = None
+    handle: Any = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """One row of the summary: every target gets exactly one, whatever happened."""
+
+    target: str
+    status: RunStatus
+    run_id: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    output: Any = None
+    console_url: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 3)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "target": self.target,
+            "status": self.status.value,
+            "run_id": self.run_id,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_s": self.duration_s,
+            "error": self.error,
+            "output": self.output,
+            "console_url": self.console_url,
+        }
+        for key, value in self.details.items():
+            doc.setdefault(key, value)
+        return doc
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An option whose value is one of ``values``; matched case-insensitively by default and
+    normalised to the declared spelling."""
+
+    values: tuple[str, ...]
+    case_sensitive: bool = False
+
+
+OptionType = Union[type, Choice]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A command-line option a provider declares; core turns it into a click option.
+
+    :param name: the long flag, ``--payload``; its key in ``params`` is ``payload``.
+    :param type: ``str``, ``int``, ``float``, ``bool`` (a flag) or a :class:`Choice`.
+    :param envvar: environment variable(s) read when the option is not given, first found wins.
+    :param secondary: for boolean flags, the negative spelling (``--no-wait``).
+    :param aliases: hidden spellings kept for old schedules; giving both is a usage error.
+    :param split_commas: for ``multiple`` options, also accept ``a,b`` in one value.
+    :param secret: the value is redacted from every output and log line.
+    :param parse: converts and validates the raw value; raise :class:`UsageError` to reject it
+        (the error names the option). Runs before any remote call.
+    """
+
+    name: str
+    help: str
+    type: OptionType = str
+    default: Any = None
+    envvar: str | Sequence[str] | None = None
+    multiple: bool = False
+    split_commas: bool = False
+    secondary: str | None = None
+    hidden: bool = False
+    aliases: tuple[str, ...] = ()
+    secret: bool = False
+    metavar: str | None = None
+    parse: Callable[[Any], Any] | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class TargetOption:
+    """The repeatable option naming what to trigger (``--function-name``).
+
+    Core accepts it repeated and comma-separated, keeps the order, drops duplicates with a
+    warning, and rejects an empty list or an empty name. ``validate`` checks one target before any
+    remote call (raise :class:`UsageError`) and may return a normalised spelling.
+    """
+
+    name: str
+    help: str
+    metavar: str = "NAME"
+    aliases: tuple[str, ...] = ()
+    validate: Callable[[str], str] | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name.lstrip("-").replace("-", "_")
+
+
+@dataclass
+class RunContext:
+    """What core tells a runner when it is built (in the main thread, before any trigger)."""
+
+    command: str
+    wait: bool
+    timeout_s: float
+    max_concurrency: int
+    logger: Any
+    add_secret: Callable[[str], None]
+
+
+RunnerFactory = Callable[[Mapping[str, Any], RunContext], "Runner"]
+ListerFactory = Callable[[Mapping[str, Any], RunContext], "Lister"]
+
+
+@dataclass(frozen=True)
+class TriggerCommand:
+    """A ``paradime run`` command that triggers targets, optionally waits, and reports.
+
+    :param name: the command name, ``aws-lambda-invoke``.
+    :param provider: the provider's short name, shown in ``paradime providers``.
+    :param service: the key of the per-service poll rate cap (commands of one remote API share it).
+    :param target: the target option.
+    :param options: the provider's own options, in help order.
+    :param factory: builds the :class:`~paradime.hookspecs.Runner` once per command run; import
+        heavy libraries inside it, not at module level.
+    :param default_timeout_minutes: default of ``--timeout-minutes``.
+    :param poll_rate_per_s: the most poll requests per second this command sends to ``service``.
+    :param aliases: hidden command names kept for old schedules.
+    :param emoji: the emoji of this provider's progress lines.
+    """
+
+    name: str
+    help: str
+    provider: str
+    service: str
+    target: TargetOption
+    factory: RunnerFactory
+    options: tuple[Option, ...] = ()
+    default_timeout_minutes: float = 60.0
+    poll_rate_per_s: float = 10.0
+    aliases: tuple[str, ...] = ()
+    emoji: str = "🚀"
+    can_cancel: bool = True
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a list command's table: ``key`` in each row, ``header`` shown."""
+
+    key: str
+    header: str
+
+
+@dataclass(frozen=True)
+class ListCommand:
+    """A ``paradime run`` command that lists what a provider can trigger."""
+
+    name: str
+    help: str
+    provider: str
+    columns: tuple[Column, ...]
+    factory: ListerFactory
+    options: tuple[Option, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+Command = Union[TriggerCommand, ListCommand]
+Rows = Iterable[Mapping[str, Any]]

@@ -1,0 +1,185 @@
+"""The ``paradime`` console script.
+
+``paradime run`` is a click group whose commands are built from the declarations providers
+register; nothing provider-specific is written here. Errors caught before any remote call are
+one line and exit code 2; an expected failure never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from paradime import __version__
+
+LOG_LEVEL_CHOICE = click.Choice(["debug", "info", "warning", "error"], case_sensitive=False)
+LOG_FORMAT_CHOICE = click.Choice(["console", "json"], case_sensitive=False)
+# click 8.2+ signals "no arguments, show help" with this UsageError subclass.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", None)
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
+
+
+def _log_options() -> list[click.Option]:
+    return [
+        click.Option(
+            ["--log-level"],
+            type=LOG_LEVEL_CHOICE,
+            envvar="PARADIME_LOG_LEVEL",
+            show_envvar=True,
+            help="Log level (also PYTHONLOGLEVEL). Default: info.",
+        ),
+        click.Option(
+            ["--log-format"],
+            type=LOG_FORMAT_CHOICE,
+            envvar="PARADIME_LOG_FORMAT",
+            show_envvar=True,
+            help="Human console lines or JSON lines on stderr. Default: console.",
+        ),
+    ]
+
+
+class RunGroup(click.Group):
+    """``paradime run``: the commands of every installed provider, built on first use."""
+
+    def _manager(self) -> Any:
+        from paradime.plugins import get_manager
+
+        manager = get_manager()
+        manager.collect_commands()
+        manager.emit_warnings()
+        return manager
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self._manager().commands)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        manager = self._manager()
+        name = manager.aliases.get(cmd_name, cmd_name)
+        declared = manager.commands.get(name)
+        if declared is None:
+            return None
+        from paradime.commands import build_command
+
+        return build_command(declared, invoked_as=cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if not self.list_commands(ctx):
+            with formatter.section("Commands"):
+                formatter.write_text(
+                    "No providers are installed. Install one to add commands, for example:\n"
+                    "pip install paradime-aws-lambda paradime-aws-stepfunctions "
+                    "paradime-aws-sagemaker\n(then see 'paradime providers')."
+                )
+            return
+        super().format_commands(ctx, formatter)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            if not self.list_commands(ctx):
+                raise click.UsageError(
+                    f"no such command '{args[0]}': no providers are installed "
+                    "(pip install paradime-aws-lambda, for example)"
+                ) from exc
+            raise
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", "-V", prog_name="paradime")
+def cli() -> None:
+    """paradime: trigger jobs in other systems, wait for them, and report truthfully."""
+
+
+@cli.group(cls=RunGroup, context_settings=CONTEXT)
+def run() -> None:
+    """Trigger jobs (or list what can be triggered) with an installed provider.
+
+    \b
+    Exit codes: 0 every target succeeded (or started, with --no-wait-for-completion);
+    1 any target did not; 2 bad usage (nothing was called); 130 interrupted (SIGINT),
+    143 terminated (SIGTERM).
+    """
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def providers(as_json: bool) -> None:
+    """List installed providers, their commands, and any that failed to load."""
+    import json
+
+    from paradime import log
+    from paradime.api import Column
+    from paradime.output import print_rows
+    from paradime.plugins import get_manager
+
+    manager = get_manager()
+    manager.collect_commands()
+    rows = [
+        {
+            "name": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "commands": info.commands,
+            "error": info.error,
+        }
+        for info in manager.providers.values()
+    ]
+    if as_json:
+        log.write_stdout(json.dumps(rows, indent=2))
+        return
+    manager.emit_warnings()
+    table = [
+        {**row, "commands": ", ".join(row["commands"]) or "-", "error": row["error"] or "-"}
+        for row in rows
+    ]
+    columns = (
+        Column("name", "PROVIDER"),
+        Column("distribution", "DISTRIBUTION"),
+        Column("version", "VERSION"),
+        Column("commands", "COMMANDS"),
+        Column("error", "LOAD ERROR"),
+    )
+    print_rows(columns, table, as_json=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns (and exits with) the process exit code."""
+    code = invoke(argv)
+    sys.exit(code)
+
+
+def invoke(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI without exiting; returns the exit code. Usage errors print one line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = cli.main(args=args, prog_name="paradime", standalone_mode=False)
+    except click.UsageError as exc:
+        if _NO_ARGS_IS_HELP is not None and isinstance(exc, _NO_ARGS_IS_HELP) and exc.ctx:
+            click.echo(exc.ctx.get_help())
+            return 2
+        message = exc.format_message()
+        hint = ""
+        if exc.ctx is not None and exc.ctx.command is not cli:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        click.echo(f"Error: {' '.join(message.split())}{hint}", err=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    if isinstance(result, int):
+        return result
+    return 0

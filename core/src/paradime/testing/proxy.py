@@ -1,0 +1,224 @@
+"""A loopback HTTP proxy that injects faults in front of an API and counts what passes.
+
+Point a client's endpoint at ``proxy.url``; requests are forwarded to ``upstream`` unless a rule
+answers first. A rule is a callable taking a :class:`ProxyRequest` and returning ``None`` (no
+opinion), a :class:`Reply` (answer instead of the upstream), :data:`RESET` (drop the connection
+without answering), or a :class:`Delay` (forward after sleeping, or without forwarding when the
+delay is the point). Every request is recorded, answered or not.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import struct
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Union
+
+
+@dataclass
+class ProxyRequest:
+    """One request as the proxy saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float = field(default_factory=time.monotonic)
+    fault: str | None = None  # what the proxy did instead of forwarding, if anything
+
+    @property
+    def target(self) -> str | None:
+        """The ``X-Amz-Target`` of JSON-protocol AWS services, e.g. ``AWSStepFunctions.StartExecution``."""
+        return self.headers.get("x-amz-target")
+
+    @property
+    def action(self) -> str:
+        """A short name for the call: the X-Amz-Target operation, else ``METHOD path``."""
+        if self.target:
+            return self.target.split(".")[-1]
+        return f"{self.method} {urllib.parse.urlsplit(self.path).path}"
+
+    @property
+    def service(self) -> str | None:
+        """The service named in the SigV4 credential scope (``lambda``, ``states``...)."""
+        auth = self.headers.get("authorization", "")
+        marker = "Credential="
+        if marker not in auth:
+            return None
+        scope = auth.split(marker, 1)[1].split(",", 1)[0].split("/")
+        return scope[3] if len(scope) > 3 else None
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Delay:
+    seconds: float
+    forward: bool = True
+
+
+class _Reset:
+    def __repr__(self) -> str:
+        return "RESET"
+
+
+RESET = _Reset()
+Outcome = Union[Reply, Delay, _Reset, None]
+Rule = Callable[[ProxyRequest], Outcome]
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
+
+
+class FaultProxy:
+    """The proxy server. ``start()`` binds 127.0.0.1 on a free port."""
+
+    def __init__(self, upstream: str) -> None:
+        parsed = urllib.parse.urlsplit(upstream)
+        if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the fault proxy only forwards to loopback addresses")
+        self.upstream_host = parsed.hostname or "127.0.0.1"
+        self.upstream_port = parsed.port or 80
+        self.rules: list[Rule] = []
+        self.requests: list[ProxyRequest] = []
+        self.latency_s = 0.0
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- control ------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the proxy first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> FaultProxy:
+        proxy = self
+
+        class Handler(_Handler):
+            owner = proxy
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def add_rule(self, rule: Rule) -> Rule:
+        with self._lock:
+            self.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        """Forget rules and recorded requests."""
+        with self._lock:
+            self.rules.clear()
+            self.requests.clear()
+            self.latency_s = 0.0
+
+    def count(self, action: str | None = None, *, forwarded_only: bool = False) -> int:
+        """Requests seen, optionally only one action and only those that reached the upstream."""
+        with self._lock:
+            return sum(
+                1
+                for r in self.requests
+                if (action is None or r.action == action or r.action.endswith(action))
+                and not (forwarded_only and r.fault)
+            )
+
+    # -- per request --------------------------------------------------------------------
+    def _decide(self, request: ProxyRequest) -> Outcome:
+        with self._lock:
+            self.requests.append(request)
+            rules = list(self.rules)
+        for rule in rules:
+            outcome = rule(request)
+            if outcome is not None:
+                return outcome
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FaultProxy
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request = ProxyRequest(self.command, self.path, headers, body)
+        owner = self.owner
+        outcome = owner._decide(request)
+        if owner.latency_s:
+            time.sleep(owner.latency_s)
+        if isinstance(outcome, Delay):
+            time.sleep(outcome.seconds)
+            if not outcome.forward:
+                request.fault = "delay"
+                return self._reset()
+            outcome = None
+        if outcome is RESET:
+            request.fault = "reset"
+            return self._reset()
+        if isinstance(outcome, Reply):
+            request.fault = f"http {outcome.status}"
+            return self._send(outcome.status, outcome.headers, outcome.body)
+        self._forward(request)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+    def _forward(self, request: ProxyRequest) -> None:
+        conn = http.client.HTTPConnection(self.owner.upstream_host, self.owner.upstream_port, timeout=120)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            conn.request(request.method, request.path, body=request.body or None, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            out = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP}
+            out.pop("Content-Length", None)
+            self._send(response.status, out, data)
+        except OSError:
+            self._reset()
+        finally:
+            conn.close()
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        try:
+            self.send_response(status)
+            for key, value in headers.items():
+                if key.lower() != "content-length":
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            self.wfile.flush()
+        except OSError:
+            pass
+
+    def _reset(self) -> None:
+        # SO_LINGER 0 makes close() send RST: the client sees "connection reset by peer".
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+        self.close_connection = True

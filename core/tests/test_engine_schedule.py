@@ -1,0 +1,118 @@
+"""The engine's poll schedule and rate cap, on an injected clock (no real waiting)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from paradime.api import RunState, RunStatus, TargetOption, TriggerCommand
+from paradime.engine import Engine
+from paradime.hookspecs import Runner
+from paradime.output import Reporter
+from paradime.polling import FakeClock, PollPolicy, RateLimiter
+
+
+class TimedRunner(Runner):
+    """Runs that end ``length_s`` seconds after their trigger, on the fake clock."""
+
+    def __init__(self, clock: FakeClock, length_s: float) -> None:
+        self.clock = clock
+        self.length_s = length_s
+        self.poll_times: dict[str, list[float]] = {}
+
+    def trigger(self, target: str) -> RunState:
+        return RunState(RunStatus.RUNNING, run_id=target, handle=self.clock.monotonic())
+
+    def poll(self, target: str, state: RunState) -> RunState:
+        now = self.clock.monotonic()
+        self.poll_times.setdefault(target, []).append(now)
+        done = now - state.handle >= self.length_s
+        return RunState(RunStatus.SUCCEEDED if done else RunStatus.RUNNING)
+
+
+def command(rate: float = 10.0) -> TriggerCommand:
+    return TriggerCommand(
+        name="timed",
+        help="",
+        provider="test",
+        service="timed",
+        target=TargetOption("--t", ""),
+        factory=lambda params, context: None,  # type: ignore[arg-type,return-value]
+        poll_rate_per_s=rate,
+    )
+
+
+def run_engine(length_s: float, targets: list[str], rate: float = 10.0) -> tuple[Engine, Any]:
+    clock = FakeClock()
+    runner = TimedRunner(clock, length_s)
+    engine = Engine(
+        command(rate),
+        runner,
+        targets,
+        wait=True,
+        timeout_s=2 * 86400,
+        max_concurrency=10,
+        cancel_on_exit=False,
+        reporter=Reporter("timed"),
+        clock=clock,
+        rng=random.Random(7),
+        handle_signals=False,
+    )
+    results = engine.run()
+    return engine, (runner, results, clock)
+
+
+def test_polls_back_off_as_the_run_ages():
+    engine, (runner, results, clock) = run_engine(600, ["a"])
+    times = runner.poll_times["a"]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert gaps[0] <= 2.0 + 1e-9
+    assert max(gaps) <= 30.0 + 1e-9
+    assert gaps[-1] > gaps[0] * 5
+    assert results[0].status is RunStatus.SUCCEEDED
+
+
+def test_detection_delay_is_within_ten_percent_or_two_seconds():
+    for length in (5, 60, 600, 3600):
+        engine, (runner, results, clock) = run_engine(length, ["a"])
+        detected = runner.poll_times["a"][-1] - 1000.0
+        delay = detected - length
+        assert 0 <= delay <= max(2.0, 0.1 * length) + 1e-6, (length, delay)
+
+
+def test_ten_minute_run_costs_at_most_fifty_polls():
+    engine, (runner, results, clock) = run_engine(600, ["a"])
+    assert len(runner.poll_times["a"]) <= 50
+
+
+def test_runs_started_together_do_not_poll_together():
+    engine, (runner, results, clock) = run_engine(60, ["a", "b", "c"])
+    firsts = {target: times[0] for target, times in runner.poll_times.items()}
+    assert len(set(firsts.values())) == 3
+
+
+def test_poll_rate_cap_is_never_exceeded():
+    engine, (runner, results, clock) = run_engine(20, [f"r{i}" for i in range(200)], rate=25.0)
+    all_times = sorted(t for times in runner.poll_times.values() for t in times)
+    # In any one-second window no more than the burst plus the rate.
+    for i, start in enumerate(all_times):
+        window = [t for t in all_times[i : i + 80] if t < start + 1.0]
+        assert len(window) <= 50
+    assert all(r.status is RunStatus.SUCCEEDED for r in results)
+
+
+def test_rate_limiter_refills_over_time():
+    limiter = RateLimiter()
+    limiter.configure("s", 2.0)
+    assert limiter.acquire("s", 0.0) == 0.0
+    assert limiter.acquire("s", 0.0) == 0.0
+    wait = limiter.acquire("s", 0.0)
+    assert 0.4 < wait <= 0.5
+    assert limiter.acquire("s", 0.5) == 0.0
+
+
+def test_policy_interval_is_clamped():
+    policy = PollPolicy()
+    assert policy.interval(0) == 2.0
+    assert policy.interval(100) == 10.0
+    assert policy.interval(10_000) == 30.0
