@@ -68,7 +68,9 @@ class ScriptedRunner(Runner):
                 target.startswith("throttle") and attempt <= _number(target)
             ):
                 raise RunError(
-                    "Rate exceeded (ThrottlingException)", status=RunStatus.THROTTLED, retryable=True
+                    "Rate exceeded (ThrottlingException)",
+                    status=RunStatus.THROTTLED,
+                    retryable=True,
                 )
             if target == "sync":
                 return RunState(RunStatus.SUCCEEDED, run_id="sync-1", output={"answer": 42})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -63,9 +64,9 @@ def run_engine(length_s: float, targets: list[str], rate: float = 10.0) -> tuple
 
 
 def test_polls_back_off_as_the_run_ages():
-    engine, (runner, results, clock) = run_engine(600, ["a"])
+    _engine, (runner, results, _clock) = run_engine(600, ["a"])
     times = runner.poll_times["a"]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps[0] <= 2.0 + 1e-9
     assert max(gaps) <= 30.0 + 1e-9
     assert gaps[-1] > gaps[0] * 5
@@ -74,25 +75,25 @@ def test_polls_back_off_as_the_run_ages():
 
 def test_detection_delay_is_within_ten_percent_or_two_seconds():
     for length in (5, 60, 600, 3600):
-        engine, (runner, results, clock) = run_engine(length, ["a"])
+        _engine, (runner, _results, _clock) = run_engine(length, ["a"])
         detected = runner.poll_times["a"][-1] - 1000.0
         delay = detected - length
         assert 0 <= delay <= max(2.0, 0.1 * length) + 1e-6, (length, delay)
 
 
 def test_ten_minute_run_costs_at_most_fifty_polls():
-    engine, (runner, results, clock) = run_engine(600, ["a"])
+    _engine, (runner, _results, _clock) = run_engine(600, ["a"])
     assert len(runner.poll_times["a"]) <= 50
 
 
 def test_runs_started_together_do_not_poll_together():
-    engine, (runner, results, clock) = run_engine(60, ["a", "b", "c"])
+    _engine, (runner, _results, _clock) = run_engine(60, ["a", "b", "c"])
     firsts = {target: times[0] for target, times in runner.poll_times.items()}
     assert len(set(firsts.values())) == 3
 
 
 def test_poll_rate_cap_is_never_exceeded():
-    engine, (runner, results, clock) = run_engine(20, [f"r{i}" for i in range(200)], rate=25.0)
+    _engine, (runner, results, _clock) = run_engine(20, [f"r{i}" for i in range(200)], rate=25.0)
     all_times = sorted(t for times in runner.poll_times.values() for t in times)
     # In any one-second window no more than the burst plus the rate.
     for i, start in enumerate(all_times):

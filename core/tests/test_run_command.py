@@ -24,8 +24,15 @@ def test_every_target_succeeding_exits_zero_with_a_row_each(scripted):
 def test_json_result_has_the_same_keys_for_every_row(scripted):
     result = run("--job", "ok,fail,sync,rejected", "--json")
     keys = {
-        "target", "status", "run_id", "started_at", "finished_at", "duration_s", "error",
-        "output", "console_url",
+        "target",
+        "status",
+        "run_id",
+        "started_at",
+        "finished_at",
+        "duration_s",
+        "error",
+        "output",
+        "console_url",
     }
     for row in result.json["results"]:
         assert keys <= set(row)
@@ -174,9 +181,7 @@ def test_progress_goes_to_stderr_in_the_spec_format(scripted):
     result = run("--job", "ok")
     assert "LIVE PROGRESS" in result.stderr
     assert "LIVE PROGRESS" not in result.stdout
-    assert any(
-        line[:8].count(":") == 2 and "[ok]" in line for line in result.stderr.splitlines()
-    )
+    assert any(line[:8].count(":") == 2 and "[ok]" in line for line in result.stderr.splitlines())
 
 
 def test_json_log_format_writes_json_lines(scripted):
@@ -190,8 +195,17 @@ def test_json_log_format_writes_json_lines(scripted):
 def test_secret_option_never_appears_even_at_debug_level(scripted):
     secret = "s3cr3t-VALUE-never-shown"
     for fmt in ("console", "json"):
-        result = run("--job", "ok", "--secret-token", secret, "--log-level", "debug",
-                     "--log-format", fmt, "--json")
+        result = run(
+            "--job",
+            "ok",
+            "--secret-token",
+            secret,
+            "--log-level",
+            "debug",
+            "--log-format",
+            fmt,
+            "--json",
+        )
         assert result.exit_code == 0
         assert secret not in result.stdout + result.stderr
         assert "building runner" in result.stderr

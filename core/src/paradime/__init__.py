@@ -9,4 +9,4 @@ from __future__ import annotations
 __version__ = "7.0.0"
 __all__ = ["__version__", "hookimpl"]
 
-from paradime.hookspecs import hookimpl  # noqa: E402
+from paradime.hookspecs import hookimpl

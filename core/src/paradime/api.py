@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from paradime.hookspecs import Lister, Runner
@@ -138,7 +138,7 @@ class Choice:
     case_sensitive: bool = False
 
 
-OptionType = Union[type, Choice]
+OptionType = type | Choice
 
 
 @dataclass(frozen=True)
@@ -263,5 +263,5 @@ class ListCommand:
     aliases: tuple[str, ...] = ()
 
 
-Command = Union[TriggerCommand, ListCommand]
+Command = TriggerCommand | ListCommand
 Rows = Iterable[Mapping[str, Any]]

@@ -120,7 +120,7 @@ def providers(as_json: bool) -> None:
 
     manager = get_manager()
     manager.collect_commands()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": info.name,
             "distribution": info.distribution,

@@ -126,7 +126,9 @@ def _engine_params(command: TriggerCommand) -> list[click.Option]:
             default=False,
             help="Stop remote runs still running when the timeout is reached or on SIGINT/SIGTERM.",
         ),
-        click.Option(["--json", "json_output"], is_flag=True, help="Print the result as one JSON document."),
+        click.Option(
+            ["--json", "json_output"], is_flag=True, help="Print the result as one JSON document."
+        ),
     ]
 
 
@@ -228,9 +230,8 @@ def _check_engine_values(values: Mapping[str, Any]) -> None:
     if not timeout > 0 or timeout != timeout or timeout == float("inf"):
         raise UsageError(f"invalid value for '--timeout-minutes': {timeout:g} (must be above 0)")
     if values["max_concurrency"] < 1:
-        raise UsageError(
-            f"invalid value for '--max-concurrency': {values['max_concurrency']} (must be 1 or more)"
-        )
+        given = values["max_concurrency"]
+        raise UsageError(f"invalid value for '--max-concurrency': {given} (must be 1 or more)")
 
 
 # -- running ------------------------------------------------------------------------------
@@ -373,4 +374,6 @@ def parse_json(text: str, what: str = "JSON") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"not valid {what}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise UsageError(
+            f"not valid {what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None

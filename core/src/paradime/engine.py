@@ -215,7 +215,7 @@ class Engine:
 
     def _dispatch_due(self, now: float) -> None:
         while self.schedule and self.schedule[0][0] <= now:
-            when, _, kind, run, generation = heapq.heappop(self.schedule)
+            _when, _, kind, run, generation = heapq.heappop(self.schedule)
             if run.phase == "done" or generation != run.generation:
                 continue
             if kind == "trigger":
@@ -382,10 +382,15 @@ class Engine:
         to_cancel: list[_Run] = []
         for run in self._pending():
             run.cancelled = True
-            if run.state is not None and run.state.run_id is not None and run.phase != "pending":
-                if self.cancel_on_exit and self.command.can_cancel:
-                    to_cancel.append(run)
-                    continue
+            started = run.state is not None and run.state.run_id is not None
+            if (
+                started
+                and run.phase != "pending"
+                and self.cancel_on_exit
+                and self.command.can_cancel
+            ):
+                to_cancel.append(run)
+                continue
             status, error = status_for(run)
             base = run.state or RunState(status=status)
             self._finish(run, _replace_status(base, status, error))

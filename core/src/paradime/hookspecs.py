@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from paradime.api import Command, RunResult, RunState, Rows
+    from paradime.api import Command, Rows, RunResult, RunState
 
 hookspec = pluggy.HookspecMarker("paradime")
 hookimpl = pluggy.HookimplMarker("paradime")
@@ -92,7 +92,7 @@ class Runner(abc.ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} cannot stop runs")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release resources; called once when the command ends."""
 
 

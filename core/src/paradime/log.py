@@ -53,7 +53,11 @@ REDACTOR = Redactor()
 
 def resolve_level(option: str | None) -> str:
     """Level from the option, then PARADIME_LOG_LEVEL, then PYTHONLOGLEVEL, then info."""
-    for candidate in (option, os.environ.get("PARADIME_LOG_LEVEL"), os.environ.get("PYTHONLOGLEVEL")):
+    for candidate in (
+        option,
+        os.environ.get("PARADIME_LOG_LEVEL"),
+        os.environ.get("PYTHONLOGLEVEL"),
+    ):
         if candidate:
             value = candidate.strip().lower()
             if value == "warn":
@@ -122,7 +126,7 @@ class _Redacting:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
-    def __call__(self, logger: Any, method_name: str, event_dict: dict[str, Any]) -> str:
+    def __call__(self, logger: Any, method_name: str, event_dict: Any) -> str:
         return REDACTOR(str(self.inner(logger, method_name, event_dict)))
 
 
@@ -148,7 +152,9 @@ _WRITE_LOCK = threading.Lock()
 _config: dict[str, Any] = {"level": "info", "format": "console", "colour": False}
 
 
-def configure(level: str | None = None, fmt: str | None = None, stream: IO[str] | None = None) -> None:
+def configure(
+    level: str | None = None, fmt: str | None = None, stream: IO[str] | None = None
+) -> None:
     """Configure structlog and the stdlib root logger. Later calls reconfigure."""
     import structlog
 
@@ -203,11 +209,11 @@ def get_logger(**bind: Any) -> Any:
 
 
 def is_console() -> bool:
-    return _config["format"] == "console"
+    return bool(_config["format"] == "console")
 
 
 def colour_enabled() -> bool:
-    return bool(_config["colour"])
+    return _config["colour"] is True
 
 
 def write_stderr(text: str) -> None:

@@ -37,7 +37,7 @@ def format_duration(seconds: float | None) -> str:
         return "-"
     if seconds < 60:
         return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
@@ -210,10 +210,11 @@ def print_rows(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], as_
         min(max([len(c.header)] + [len(cell[i]) for cell in cells]), 80)
         for i, c in enumerate(columns)
     ]
-    lines = ["  ".join(f"{c.header:<{w}}" for c, w in zip(columns, widths)).rstrip()]
+    lines = ["  ".join(f"{c.header:<{w}}" for c, w in zip(columns, widths, strict=False)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for cell in cells:
-        lines.append("  ".join(f"{_ellipsis(v, w):<{w}}" for v, w in zip(cell, widths)).rstrip())
+        padded = (f"{_ellipsis(v, w):<{w}}" for v, w in zip(cell, widths, strict=False))
+        lines.append("  ".join(padded).rstrip())
     lines.append(f"({len(rows)} {'row' if len(rows) == 1 else 'rows'})")
     log.write_stdout("\n".join(lines))
 

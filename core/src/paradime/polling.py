@@ -41,7 +41,7 @@ class PollPolicy:
 
     def failure_backoff(self, failures: int, rng: random.Random) -> float:
         """Delay before retrying a failed poll: exponential with full jitter, capped."""
-        cap = min(self.max_interval_s, self.min_interval_s * (2 ** max(0, failures - 1)))
+        cap = min(self.max_interval_s, self.min_interval_s * 2.0 ** max(0, failures - 1))
         return max(0.5, cap * (0.5 + 0.5 * rng.random()))
 
 

@@ -18,7 +18,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass
@@ -34,7 +34,7 @@ class ProxyRequest:
 
     @property
     def target(self) -> str | None:
-        """The ``X-Amz-Target`` of JSON-protocol AWS services, e.g. ``AWSStepFunctions.StartExecution``."""
+        """The ``X-Amz-Target`` header of JSON-protocol AWS services."""
         return self.headers.get("x-amz-target")
 
     @property
@@ -74,7 +74,7 @@ class _Reset:
 
 
 RESET = _Reset()
-Outcome = Union[Reply, Delay, _Reset, None]
+Outcome = Reply | Delay | _Reset | None
 Rule = Callable[[ProxyRequest], Outcome]
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
@@ -186,7 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
     def _forward(self, request: ProxyRequest) -> None:
-        conn = http.client.HTTPConnection(self.owner.upstream_host, self.owner.upstream_port, timeout=120)
+        conn = http.client.HTTPConnection(
+            self.owner.upstream_host, self.owner.upstream_port, timeout=120
+        )
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
             conn.request(request.method, request.path, body=request.body or None, headers=headers)

@@ -1,0 +1,155 @@
+"""AWS errors to run statuses: what is retried, what is final, and how it reads.
+
+* Throttles (``ThrottlingException``, ``TooManyRequestsException``...) are retryable: AWS did not
+  act on the request. They end ``THROTTLED`` only when the retries are exhausted.
+* A poll that hit a 5xx or a network fault is retryable: polls change nothing remotely.
+* A trigger that hit a 5xx or a read timeout is NOT retried by core when the provider says it may
+  have reached the service (a Lambda invoke): see each provider.
+* Credentials and permission errors are final: retrying cannot fix them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paradime.api import RunError, RunStatus
+
+THROTTLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "LimitExceededException",
+        "EC2ThrottledException",
+        "PriorRequestNotComplete",
+    }
+)
+AUTH_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "AccessDenied",
+        "AccessDeniedException",
+        "AuthFailure",
+        "MissingAuthenticationToken",
+        "IncompleteSignature",
+        "NotAuthorized",
+    }
+)
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, else None."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def http_status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return int(status) if status else None
+    return None
+
+
+def request_id(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        rid = response.get("ResponseMetadata", {}).get("RequestId")
+        return str(rid) if rid else None
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """``Code: message`` for AWS errors; the exception's own words otherwise."""
+    code = error_code(exc)
+    if code is not None:
+        response: dict[str, Any] = getattr(exc, "response", {})
+        message = response.get("Error", {}).get("Message") or ""
+        return f"{code}: {message}".rstrip(": ").strip()
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def is_throttle(exc: BaseException) -> bool:
+    return error_code(exc) in THROTTLE_CODES or http_status(exc) == 429
+
+
+def is_auth(exc: BaseException) -> bool:
+    return error_code(exc) in AUTH_CODES
+
+
+def is_transient(exc: BaseException) -> bool:
+    """5xx answers and network faults: the request may or may not have been processed."""
+    status = http_status(exc)
+    if status is not None:
+        return status >= 500
+    try:
+        from botocore.exceptions import (
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        )
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    from urllib3.exceptions import ProtocolError
+
+    return isinstance(
+        exc,
+        (
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+            ProtocolError,
+            ConnectionError,
+        ),
+    )
+
+
+def to_run_error(
+    exc: BaseException,
+    *,
+    subject: str | None = None,
+    idempotent: bool = True,
+    run_id: str | None = None,
+) -> RunError:
+    """Map an exception from a boto3 call to a :class:`RunError`.
+
+    :param subject: what the call was about, to prefix the message (``function 'x'``).
+    :param idempotent: False for a call that could start a second run if repeated after a
+        5xx or a timeout; then only throttles are retryable.
+    """
+    text = describe(exc)
+    if subject:
+        text = f"{subject}: {text}"
+    rid = request_id(exc)
+    details = {"aws_error_code": error_code(exc)} if error_code(exc) else {}
+    if rid:
+        details["aws_request_id"] = rid
+    if is_throttle(exc):
+        return RunError(
+            text, status=RunStatus.THROTTLED, retryable=True, run_id=run_id, details=details
+        )
+    if is_auth(exc):
+        return RunError(text, status=RunStatus.ERROR, run_id=run_id, details=details)
+    if is_transient(exc):
+        return RunError(
+            text, status=RunStatus.ERROR, retryable=idempotent, run_id=run_id, details=details
+        )
+    return RunError(text, status=RunStatus.ERROR, run_id=run_id, details=details)

@@ -1,0 +1,59 @@
+"""The options every AWS command takes, declared once."""
+
+from __future__ import annotations
+
+import re
+
+from paradime.api import Option, UsageError
+
+_URL = re.compile(r"^https?://[^\s/]+(/.*)?$")
+
+
+def _endpoint(value: str) -> str:
+    if not _URL.match(value):
+        raise UsageError(f"'{value}' is not an http(s) URL")
+    return value.rstrip("/")
+
+
+def _nonempty(value: str) -> str:
+    if not value.strip():
+        raise UsageError("must not be empty")
+    return value.strip()
+
+
+AWS_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--aws-access-key-id",
+        "AWS access key id. Without keys, boto3's credential chain applies "
+        "(profiles, SSO, instance roles).",
+        envvar="AWS_ACCESS_KEY_ID",
+        parse=_nonempty,
+    ),
+    Option(
+        "--aws-secret-access-key",
+        "AWS secret access key (never printed).",
+        envvar="AWS_SECRET_ACCESS_KEY",
+        secret=True,
+        parse=_nonempty,
+    ),
+    Option(
+        "--aws-session-token",
+        "AWS session token for temporary credentials (never printed).",
+        envvar="AWS_SESSION_TOKEN",
+        secret=True,
+    ),
+    Option(
+        "--aws-region",
+        "AWS region. Default: the profile's region, else us-east-1. "
+        "An ARN's own region wins for that target.",
+        envvar=("AWS_DEFAULT_REGION", "AWS_REGION"),
+        parse=_nonempty,
+    ),
+    Option("--aws-profile", "Named profile from the AWS config files.", envvar="AWS_PROFILE"),
+    Option(
+        "--endpoint-url",
+        "Custom AWS endpoint (LocalStack, moto, a VPC endpoint).",
+        envvar="AWS_ENDPOINT_URL",
+        parse=_endpoint,
+    ),
+)

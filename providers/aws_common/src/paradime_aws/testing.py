@@ -1,0 +1,219 @@
+"""pytest fixtures for AWS providers: a moto server over HTTP, and AWS-shaped faults.
+
+Loaded as a pytest plugin (``pytest11`` entry point) wherever paradime-aws-common is installed;
+it imports moto only when a fixture is used, so installing it costs nothing elsewhere.
+
+* ``moto_server`` (session): ``ThreadedMotoServer`` on 127.0.0.1, a free port, Lambda without
+  Docker and Step Functions really interpreting state machines.
+* ``aws`` (per test): resets the emulator, points the environment at it with fake credentials,
+  and gives ``aws.client(service)`` for arranging resources and checking what AWS saw.
+* ``aws_faults`` (per test): a :class:`~paradime.testing.proxy.FaultProxy` in front of the
+  emulator, with the environment pointed at the proxy; see :func:`aws_error` and :func:`when`.
+
+Nothing here reaches an address other than 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from paradime.testing.proxy import RESET, Delay, FaultProxy, Outcome, ProxyRequest, Reply
+
+FAKE_KEY_ID = "AKIAPARADIMETESTKEY0"
+FAKE_SECRET = "paradime-test-secret-key-0123456789abcdef"
+MOTO_CONFIG = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+
+
+@dataclass
+class MotoServer:
+    url: str
+    port: int
+    server: Any
+
+    def post(self, path: str, payload: Any = None) -> None:
+        data = json.dumps(payload).encode() if payload is not None else b""
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+    def reset(self) -> None:
+        self.post("/moto-api/reset")
+        self.post("/moto-api/config", MOTO_CONFIG)
+
+
+@dataclass
+class AwsEnv:
+    """The test's AWS: the emulator's URL, the environment the CLI gets, and client helpers."""
+
+    url: str
+    env: dict[str, str]
+    region: str = "us-east-1"
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client straight to the emulator (not through any fault proxy)."""
+        import boto3
+        from botocore.config import Config
+
+        region = region or self.region
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = boto3.client(
+                service,
+                region_name=region,
+                endpoint_url=self.url,
+                aws_access_key_id=FAKE_KEY_ID,
+                aws_secret_access_key=FAKE_SECRET,
+                config=Config(inject_host_prefix=False, retries={"max_attempts": 1}),
+            )
+        return self._clients[key]
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    _host, port = server.get_host_and_port()
+    # Step Functions Task states that call Lambda find the emulator through MOTO_PORT.
+    os.environ["MOTO_PORT"] = str(port)
+    moto = MotoServer(f"http://127.0.0.1:{port}", port, server)
+    yield moto
+    server.stop()
+
+
+def aws_environment(url: str, region: str = "us-east-1") -> dict[str, str]:
+    """The environment a CLI run against the emulator at ``url`` gets."""
+    return {
+        "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ENDPOINT_URL": url,
+        # Never look for credentials or config anywhere real.
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "NO_COLOR": "1",
+    }
+
+
+# Credential sources that would make boto3 call out to a real address.
+CLEARED_ENV = (
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+)
+
+
+@pytest.fixture
+def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> AwsEnv:
+    moto_server.reset()
+    env = aws_environment(moto_server.url)
+    for key in CLEARED_ENV:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return AwsEnv(moto_server.url, env)
+
+
+@pytest.fixture
+def aws_faults(aws: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """A fault proxy in front of the emulator; the CLI's endpoint is the proxy."""
+    proxy = FaultProxy(aws.url).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    aws.env["AWS_ENDPOINT_URL"] = proxy.url
+    yield proxy
+    proxy.stop()
+
+
+# -- AWS-shaped faults -------------------------------------------------------------------
+def aws_error(code: str, message: str, status: int = 400) -> Reply:
+    """An error as AWS sends it: JSON body with ``__type`` and the ``x-amzn-ErrorType`` header
+    (read by both the JSON protocols and Lambda's REST protocol)."""
+    body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "x-amzn-ErrorType": f"{code}:",
+        "x-amzn-RequestId": f"fault-{random.randrange(16**8):08x}",
+    }
+    return Reply(status, body, headers)
+
+
+def throttle(service: str | None) -> Reply:
+    """Lambda answers 429 TooManyRequestsException; JSON services 400 ThrottlingException."""
+    if service == "lambda":
+        return aws_error("TooManyRequestsException", "Rate exceeded.", 429)
+    return aws_error("ThrottlingException", "Rate exceeded", 400)
+
+
+def server_error() -> Reply:
+    return aws_error("ServiceException", "Internal failure injected by the fault proxy", 500)
+
+
+def when(
+    outcome: Outcome | Callable[[ProxyRequest], Outcome],
+    *,
+    action: str | None = None,
+    service: str | None = None,
+    times: int | None = None,
+    probability: float = 1.0,
+    seed: int = 1,
+) -> Callable[[ProxyRequest], Outcome]:
+    """A proxy rule: answer ``outcome`` for matching requests.
+
+    :param action: match the X-Amz-Target operation (``StartExecution``) or a substring of
+        ``METHOD path`` (``/invocations``).
+    :param service: match the SigV4 scope service (``lambda``, ``states``, ``sagemaker``).
+    :param times: stop after this many faults.
+    :param probability: inject into this share of matching requests (seeded: repeatable).
+    """
+    rng = random.Random(seed)
+    lock = threading.Lock()
+    state = {"left": times}
+
+    def rule(request: ProxyRequest) -> Outcome:
+        if action is not None and action != request.action and action not in request.action:
+            return None
+        if service is not None and request.service != service:
+            return None
+        with lock:
+            if state["left"] is not None and state["left"] <= 0:
+                return None
+            if probability < 1.0 and rng.random() >= probability:
+                return None
+            if state["left"] is not None:
+                state["left"] -= 1
+        return outcome(request) if callable(outcome) else outcome
+
+    return rule
+
+
+__all__ = [
+    "RESET",
+    "AwsEnv",
+    "Delay",
+    "FaultProxy",
+    "MotoServer",
+    "aws_environment",
+    "aws_error",
+    "server_error",
+    "throttle",
+    "when",
+]

@@ -1,0 +1,118 @@
+"""The shared AWS plumbing: ARNs, regions, credentials, clients, error mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from paradime.api import RunContext, RunStatus, SetupError, UsageError
+from paradime_aws.arn import parse_arn
+from paradime_aws.errors import to_run_error
+from paradime_aws.session import AwsSession, check_region
+
+
+def context(secrets: list[str] | None = None) -> RunContext:
+    bucket = secrets if secrets is not None else []
+    return RunContext("test", True, 60.0, 4, None, bucket.append)
+
+
+def test_parse_arn_reads_every_part():
+    arn = parse_arn("arn:aws:states:eu-west-1:123456789012:stateMachine:nightly", "states")
+    assert (arn.region, arn.account, arn.resource_type) == (
+        "eu-west-1",
+        "123456789012",
+        "stateMachine",
+    )
+    assert arn.resource_parts == ["stateMachine", "nightly"]
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("not-an-arn", "is not an ARN"),
+        ("arn:aws:states:eu-west-1:123456789012", "is not an ARN"),
+        ("arn:aws:lambda:eu-west-1:123456789012:function:f", "of service 'lambda', not 'states'"),
+        ("arn:aws:states:Europe:123456789012:stateMachine:x", "invalid region"),
+        ("arn:aws:states:eu-west-1:12345:stateMachine:x", "invalid account id"),
+        ("arn:nope:states:eu-west-1:123456789012:stateMachine:x", "unknown partition"),
+        ("arn:aws:states:eu-west-1:123456789012:", "names no resource"),
+    ],
+)
+def test_malformed_arns_are_usage_errors(value, words):
+    with pytest.raises(UsageError, match=words):
+        parse_arn(value, "states")
+
+
+def test_unknown_region_is_a_usage_error():
+    assert check_region("eu-central-2") == "eu-central-2"
+    with pytest.raises(UsageError, match="unknown AWS region 'moon-base-1x'"):
+        check_region("moon-base-1x")
+
+
+def test_missing_credentials_is_a_setup_error(monkeypatch, tmp_path):
+    from paradime_aws.testing import CLEARED_ENV
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", *CLEARED_ENV):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    with pytest.raises(SetupError, match="no AWS credentials found"):
+        AwsSession({}, context())
+
+
+def test_one_key_without_the_other_is_a_usage_error():
+    with pytest.raises(UsageError, match="--aws-secret-access-key is needed"):
+        AwsSession({"aws_access_key_id": "AKIA"}, context())
+
+
+def test_resolved_credentials_are_registered_as_secrets(aws):
+    secrets: list[str] = []
+    AwsSession({"aws_session_token": None}, context(secrets))
+    assert aws.env["AWS_SECRET_ACCESS_KEY"] in secrets
+
+
+def test_region_defaults_to_us_east_1_only_when_nothing_sets_one(aws, monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    assert AwsSession({}, context()).region == "us-east-1"
+    assert AwsSession({"aws_region": "eu-west-1"}, context()).region == "eu-west-1"
+
+
+def test_clients_are_shared_and_pooled_for_the_concurrency(aws):
+    session = AwsSession({"endpoint_url": aws.url}, context())
+    client = session.client("stepfunctions")
+    assert session.client("stepfunctions") is client
+    assert client.meta.config.max_pool_connections >= 10
+    assert client.meta.config.inject_host_prefix is False
+    assert client.list_state_machines()["stateMachines"] == []
+
+
+def test_throttle_is_retryable_and_access_denied_is_final(aws):
+    from botocore.exceptions import ClientError
+
+    throttled = ClientError(
+        {
+            "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "StartExecution",
+    )
+    error = to_run_error(throttled, subject="machine 'x'")
+    assert (error.status, error.retryable) == (RunStatus.THROTTLED, True)
+    assert error.message == "machine 'x': ThrottlingException: Rate exceeded"
+    denied = ClientError(
+        {
+            "Error": {"Code": "AccessDeniedException", "Message": "no"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "StartExecution",
+    )
+    assert to_run_error(denied).retryable is False
+    broken = ClientError(
+        {
+            "Error": {"Code": "ServiceException", "Message": "boom"},
+            "ResponseMetadata": {"HTTPStatusCode": 500},
+        },
+        "Invoke",
+    )
+    assert to_run_error(broken, idempotent=False).retryable is False
+    assert to_run_error(broken, idempotent=True).retryable is True
