@@ -51,3 +51,17 @@ def fault_proxy() -> Iterator[Callable[[str], Any]]:
     yield start
     for proxy in proxies:
         proxy.stop()
+
+
+@pytest.fixture
+def fast_polling(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Poll every 50-200 ms instead of 2-30 s, for in-process tests of waiting commands."""
+    import functools
+
+    from paradime import engine
+    from paradime.polling import PollPolicy
+
+    policy = functools.partial(PollPolicy, min_interval_s=0.05, max_interval_s=0.2)
+    monkeypatch.setattr(engine, "PollPolicy", policy)
+    monkeypatch.setattr(engine, "TRIGGER_BACKOFF_S", 0.05)
+    return policy

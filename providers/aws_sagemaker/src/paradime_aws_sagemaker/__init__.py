@@ -1,0 +1,1 @@
+"""Provider package (commands are declared here; see the provider issue)."""
