@@ -193,7 +193,10 @@ def parse_targets(target: TargetOption, values: Mapping[str, Any]) -> tuple[list
         if not name:
             raise UsageError(f"{target.name}: empty target name")
         if target.validate is not None:
-            name = target.validate(name)
+            try:
+                name = target.validate(name)
+            except UsageError as exc:
+                raise UsageError(f"{target.name}: {exc}") from None
         if name in targets:
             warnings.append(f"duplicate target '{name}' given more than once; triggering it once")
             continue

@@ -87,6 +87,9 @@ def use_colour(stream: IO[str]) -> bool:
 _LEVEL_EMOJI = {"debug": "🔍", "info": "ℹ️ ", "warning": "⚠️ ", "error": "❌", "critical": "❌"}
 _COLOURS = {"warning": "\x1b[33m", "error": "\x1b[31m", "critical": "\x1b[31m", "debug": "\x1b[2m"}
 _RESET = "\x1b[0m"
+# Fields the console line already says (the emoji is the status) or that never vary in a run;
+# JSON lines keep them.
+_CONSOLE_HIDDEN = frozenset({"command", "status"})
 
 
 class ConsoleRenderer:
@@ -109,7 +112,11 @@ class ConsoleRenderer:
         elif logger_name and level == "debug":
             parts.append(f"[{logger_name}]")
         parts.append(message)
-        extras = " ".join(f"{k}={v}" for k, v in event_dict.items() if not k.startswith("_"))
+        extras = " ".join(
+            f"{k}={v}"
+            for k, v in event_dict.items()
+            if not k.startswith("_") and k not in _CONSOLE_HIDDEN
+        )
         if extras:
             parts.append(extras)
         line = " ".join(p for p in parts if p)

@@ -1,0 +1,172 @@
+"""A scripted provider: each target's name says how its run behaves.
+
+For testing the engine and the CLI without any remote system, in-process or through the real
+console script (an entry point pointing at :data:`provider`). ``ok`` succeeds at the first poll,
+``ok-3`` after three polls, ``sync`` succeeds in the trigger call, ``fail`` fails, ``rejected``
+cannot be triggered, ``throttle-2`` is throttled twice before it starts, ``throttle-forever``
+always is, ``hang`` never ends, ``pollerr-2`` has two failed status checks (``pollerr-forever``
+only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from paradime import hookimpl
+from paradime.api import (
+    Column,
+    ListCommand,
+    Option,
+    RunContext,
+    RunError,
+    RunState,
+    RunStatus,
+    TargetOption,
+    TriggerCommand,
+    UsageError,
+)
+from paradime.hookspecs import Lister, Runner
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.triggers: Counter[str] = Counter()
+        self.polls: Counter[str] = Counter()
+        self.cancels: list[tuple[str, str]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.params: dict[str, Any] = {}
+        self.finished: list[tuple[str, int]] = []
+
+
+def _number(target: str, default: float = 0) -> float:
+    return float(target.split("-", 1)[1]) if "-" in target else default
+
+
+class ScriptedRunner(Runner):
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+
+    def trigger(self, target: str) -> RunState:
+        with self.calls.lock:
+            self.calls.triggers[target] += 1
+            attempt = self.calls.triggers[target]
+            self.calls.in_flight += 1
+            self.calls.max_in_flight = max(self.calls.max_in_flight, self.calls.in_flight)
+        try:
+            if target.startswith("slow"):
+                time.sleep(_number(target, 0.2))
+            if target == "crash":
+                raise ValueError("unexpected provider bug")
+            if target == "throttle-forever" or (
+                target.startswith("throttle") and attempt <= _number(target)
+            ):
+                raise RunError(
+                    "Rate exceeded (ThrottlingException)",
+                    status=RunStatus.THROTTLED,
+                    retryable=True,
+                )
+            if target == "sync":
+                return RunState(RunStatus.SUCCEEDED, run_id="sync-1", output={"answer": 42})
+            if target == "rejected":
+                raise RunError("AccessDeniedException: not allowed", status=RunStatus.ERROR)
+            return RunState(
+                RunStatus.RUNNING,
+                run_id=f"run-{target}",
+                console_url=f"https://console.example/{target}",
+                handle={"target": target},
+            )
+        finally:
+            with self.calls.lock:
+                self.calls.in_flight -= 1
+
+    def poll(self, target: str, state: RunState) -> RunState:
+        with self.calls.lock:
+            self.calls.polls[target] += 1
+            polls = self.calls.polls[target]
+        assert state.handle == {"target": target}
+        if target == "pollerr-forever" or (
+            target.startswith("pollerr") and polls <= _number(target)
+        ):
+            raise ConnectionResetError("connection reset by peer")
+        if target == "hang":
+            return RunState(RunStatus.RUNNING, message="step 1 of 2")
+        if target == "fail":
+            return RunState(RunStatus.FAILED, error="States.TaskFailed: boom")
+        if target.startswith("ok") and polls < _number(target, 1):
+            return RunState(RunStatus.RUNNING)
+        return RunState(RunStatus.SUCCEEDED, output={"target": target})
+
+    def cancel(self, target: str, state: RunState, reason: str) -> RunState:
+        with self.calls.lock:
+            self.calls.cancels.append((target, reason))
+        return RunState(RunStatus.STOPPED)
+
+
+class ScriptedLister(Lister):
+    def list(self) -> list[Mapping[str, Any]]:
+        return [{"name": f"job-{i}", "kind": "scripted"} for i in range(3)]
+
+
+def _positive(value: str) -> str:
+    if value == "bad":
+        raise UsageError("'bad' is not allowed")
+    return value
+
+
+class ScriptedProvider:
+    """A provider registered with pluggy, as an entry point would register it."""
+
+    __name__ = "scripted"
+
+    def __init__(self) -> None:
+        self.calls = Calls()
+
+    def _factory(self, params: Mapping[str, Any], context: RunContext) -> Runner:
+        self.calls.params = dict(params)
+        if params.get("secret_token"):
+            context.add_secret(params["secret_token"])
+        context.logger.debug("building runner", token=params.get("secret_token"))
+        return ScriptedRunner(self.calls)
+
+    @hookimpl
+    def paradime_register_commands(self, register: Any) -> None:
+        register(
+            TriggerCommand(
+                name="scripted-run",
+                help="Run scripted jobs.",
+                provider="scripted",
+                service="scripted",
+                target=TargetOption(
+                    "--job", "A scripted job.", aliases=("--jobs",), validate=_positive
+                ),
+                options=(
+                    Option("--label", "A label.", aliases=("--old-label",)),
+                    Option("--secret-token", "A secret.", secret=True, envvar="SCRIPTED_TOKEN"),
+                ),
+                factory=self._factory,
+                default_timeout_minutes=5,
+                aliases=("scripted-trigger",),
+            )
+        )
+        register(
+            ListCommand(
+                name="scripted-list",
+                help="List scripted jobs.",
+                provider="scripted",
+                columns=(Column("name", "NAME"), Column("kind", "KIND")),
+                factory=lambda params, context: ScriptedLister(),
+            )
+        )
+
+    @hookimpl
+    def paradime_run_finished(self, command: str, results: Any, exit_code: int) -> None:
+        self.calls.finished.append((command, exit_code))
+
+
+provider = ScriptedProvider()

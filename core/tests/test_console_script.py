@@ -1,0 +1,133 @@
+"""The installed ``paradime`` console script, with the scripted provider found as an entry point:
+exit codes, signals, and what reaches stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PARADIME = shutil.which("paradime", path=str(Path(sys.executable).parent)) or "paradime"
+
+
+@pytest.fixture
+def scripted_env(tmp_path: Path) -> dict[str, str]:
+    """An environment where the scripted provider is an installed distribution."""
+    dist = tmp_path / "paradime_scripted-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: paradime-scripted\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[paradime.providers]\nscripted = paradime.testing.scripted:provider\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARADIME_")}
+    env["PYTHONPATH"] = str(tmp_path)
+    env["NO_COLOR"] = "1"
+    env["PARADIME_LOAD_PLUGINS"] = "scripted"
+    return env
+
+
+def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [PARADIME, "run", "scripted-run", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_runs(proc: subprocess.Popen[str], count: int) -> str:
+    """Read stderr until ``count`` runs have started; return what was read."""
+    assert proc.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 30
+    while seen.count(" started") < count and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+    return seen
+
+
+def test_exit_codes_of_the_real_process(scripted_env):
+    ok = subprocess.run(
+        [PARADIME, "run", "scripted-run", "--job", "sync"],
+        env=scripted_env,
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr
+    failed = subprocess.run(
+        [PARADIME, "run", "scripted-run", "--job", "sync,rejected"],
+        env=scripted_env,
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 1
+    usage = subprocess.run(
+        [PARADIME, "run", "scripted-run", "--job", "bad"],
+        env=scripted_env,
+        capture_output=True,
+        text=True,
+    )
+    assert usage.returncode == 2
+    assert usage.stderr.strip().splitlines() == ["Error: --job: 'bad' is not allowed"]
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_prints_the_summary_with_every_run_id_and_exits(scripted_env, sig, code):
+    proc = start(scripted_env, "--job", "hang,ok-1000", "--json")
+    wait_for_runs(proc, 2)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == code, stderr
+    doc = json.loads(stdout)
+    rows = {r["target"]: r for r in doc["results"]}
+    assert rows["hang"]["run_id"] == "run-hang"
+    assert rows["ok-1000"]["run_id"] == "run-ok-1000"
+    assert rows["hang"]["status"] == "RUNNING"
+    assert "still running remotely" in rows["hang"]["error"]
+    assert "Traceback" not in stderr
+
+
+def test_interrupt_with_cancel_on_exit_stops_the_remote_runs(scripted_env):
+    proc = start(scripted_env, "--job", "hang", "--cancel-on-exit", "--json")
+    wait_for_runs(proc, 1)
+    proc.send_signal(signal.SIGINT)
+    stdout, _stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    row = json.loads(stdout)["results"][0]
+    assert row["status"] == "STOPPED"
+    assert "stop requested (remote status: STOPPED)" in row["error"]
+
+
+def test_second_interrupt_exits_at_once(scripted_env):
+    # A trigger call that takes 20 s keeps the first interrupt waiting for its run id.
+    proc = start(scripted_env, "--job", "hang,slow-20")
+    wait_for_runs(proc, 1)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=10)
+    assert proc.returncode == 130
+    assert time.monotonic() - sent < 5
+
+
+def test_pipe_closed_early_is_not_a_traceback(scripted_env):
+    proc = subprocess.run(
+        f"'{PARADIME}' run scripted-list | head -c 1",
+        shell=True,
+        env=scripted_env,
+        capture_output=True,
+        text=True,
+    )
+    assert "Traceback" not in proc.stderr
