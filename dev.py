@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Development commands that need nothing but Python 3 (3.10+) and its standard library.
+
+    python3 dev.py demo    # local AWS emulator with demo resources, every command run on it
+    python3 dev.py test    # lint, types, the whole test suite, and each package alone (tox)
+    python3 dev.py bench   # the benchmarks (bench/), figures printed as a table
+
+Each command first makes ``.venv`` (once; again when a pyproject or requirements file changes)
+with every package installed editable plus the development tools.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PACKAGES = [
+    "./core",
+    "./providers/aws_common[testing]",
+    "./providers/aws_lambda",
+    "./providers/aws_sfn",
+    "./providers/aws_sagemaker",
+]
+
+
+def _inputs_digest() -> str:
+    digest = hashlib.sha256()
+    files = [ROOT / "requirements-dev.txt", ROOT / "dev.py"]
+    files += sorted(ROOT.glob("core/pyproject.toml")) + sorted(
+        ROOT.glob("providers/*/pyproject.toml")
+    )
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    completed = subprocess.run([str(a) for a in args], cwd=ROOT, env=env, check=False)
+    if completed.returncode != 0:
+        sys.exit(completed.returncode)
+
+
+def ensure_venv() -> None:
+    stamp = VENV / ".installed"
+    digest = _inputs_digest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    if sys.version_info < (3, 10):  # noqa: UP036 - people run this with any python3
+        sys.exit("paradime needs Python 3.10 or newer")
+    print(f"Setting up {VENV.relative_to(ROOT)} (one time)...", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=not stamp.exists() and VENV.exists()).create(VENV)
+    python = BIN / "python"
+    run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    editable = [arg for pkg in PACKAGES for arg in ("-e", pkg)]
+    run(python, "-m", "pip", "install", "--quiet", "-r", "requirements-dev.txt", *editable)
+    stamp.write_text(digest)
+
+
+def demo() -> None:
+    ensure_venv()
+    run(BIN / "python", "demo/run.py", *sys.argv[2:])
+
+
+def test() -> None:
+    ensure_venv()
+    started = time.monotonic()
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy")
+    # pytest exits 5 when it collects nothing: that fails here too, as it should.
+    run(BIN / "pytest", "-n", "2", "-q", *sys.argv[2:])
+    run(BIN / "tox", "run-parallel", "--parallel", "2", "--parallel-no-spinner", "-q")
+    print(f"All checks passed in {time.monotonic() - started:.0f} s.")
+
+
+def bench() -> None:
+    ensure_venv()
+    run(BIN / "python", "bench/run.py", *sys.argv[2:])
+
+
+COMMANDS = {"demo": demo, "test": test, "bench": bench}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(f"usage: python3 dev.py {{{'|'.join(COMMANDS)}}} [args]")
+    COMMANDS[sys.argv[1]]()
