@@ -11,7 +11,9 @@ from paradime.testing.scripted import ScriptedProvider
 
 
 @pytest.fixture
-def scripted() -> Iterator[ScriptedProvider]:
+def scripted(fast_polling: object) -> Iterator[ScriptedProvider]:
+    """The scripted provider, registered alone, with fast polling (the schedule itself is
+    tested on an injected clock in test_engine_schedule.py)."""
     provider = ScriptedProvider()
     with registered(provider):
         yield provider

@@ -224,8 +224,9 @@ def colour_enabled() -> bool:
 
 
 def write_stderr(text: str) -> None:
-    """Raw console text (banners, sections) on stderr, redacted; nothing in JSON log mode."""
-    if not is_console():
+    """Raw console text (banners, sections) on stderr, redacted; only for console logs at
+    info level or below (they are progress, like info lines)."""
+    if not is_console() or _config["level"] not in ("debug", "info"):
         return
     stream = _config.get("stream") or sys.stderr
     with _WRITE_LOCK:
