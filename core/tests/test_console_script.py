@@ -131,3 +131,21 @@ def test_pipe_closed_early_is_not_a_traceback(scripted_env):
         text=True,
     )
     assert "Traceback" not in proc.stderr
+
+
+def test_shell_completion_offers_provider_commands_and_options(scripted_env):
+    env = {**scripted_env, "_PARADIME_COMPLETE": "bash_complete"}
+    commands = subprocess.run(
+        [PARADIME],
+        env={**env, "COMP_WORDS": "paradime run scripted-r", "COMP_CWORD": "2"},
+        capture_output=True,
+        text=True,
+    )
+    assert "plain,scripted-run" in commands.stdout.splitlines()
+    options = subprocess.run(
+        [PARADIME],
+        env={**env, "COMP_WORDS": "paradime run scripted-run --ca", "COMP_CWORD": "3"},
+        capture_output=True,
+        text=True,
+    )
+    assert "plain,--cancel-on-exit" in options.stdout.splitlines()
