@@ -238,8 +238,15 @@ def _check_engine_values(values: Mapping[str, Any]) -> None:
 
 
 # -- running ------------------------------------------------------------------------------
+def _echo_error(text: str) -> None:
+    """One ``Error:`` line on stderr, redacted like every other output."""
+    from paradime.log import REDACTOR
+
+    click.echo(REDACTOR(f"Error: {' '.join(text.split())}"), err=True)
+
+
 def _usage_exit(exc: UsageError) -> int:
-    click.echo(f"Error: {' '.join(str(exc).split())}", err=True)
+    _echo_error(str(exc))
     return 2
 
 
@@ -354,16 +361,16 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     except UsageError as exc:
         return _usage_exit(exc)
     except SetupError as exc:
-        click.echo(f"Error: {' '.join(str(exc).split())}", err=True)
+        _echo_error(str(exc))
         return 1
     try:
         rows = list(lister.list())
     except RunError as exc:
-        click.echo(f"Error: {' '.join(exc.message.split())}", err=True)
+        _echo_error(exc.message)
         return 1
     except Exception as exc:
         logger.debug("unexpected error", exc_info=exc)
-        click.echo(f"Error: {type(exc).__name__}: {' '.join(str(exc).split())}", err=True)
+        _echo_error(f"{type(exc).__name__}: {exc}")
         return 1
     print_rows(command.columns, rows, as_json=bool(values.get("json_output")))
     return 0
