@@ -1,1 +1,122 @@
-"""Provider package (commands are declared here; see the provider issue)."""
+"""AWS Step Functions provider: ``aws-stepfunctions-start-execution`` and
+``aws-stepfunctions-list-state-machines``.
+
+This module only declares the commands (plain data, no boto3); the runner and the lister live in
+:mod:`paradime_aws_sfn.runner`, imported when a command runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from paradime import hookimpl
+from paradime.api import (
+    Column,
+    Command,
+    ListCommand,
+    Option,
+    RunContext,
+    TargetOption,
+    TriggerCommand,
+)
+from paradime_aws import AWS_OPTIONS
+from paradime_aws_sfn.inputs import (
+    parse_execution_name,
+    parse_input,
+    parse_input_file,
+    validate_target,
+)
+
+if TYPE_CHECKING:
+    from paradime.hookspecs import Lister, Runner
+
+__all__ = ["LIST_COMMAND", "START_COMMAND", "paradime_register_commands"]
+
+# DescribeExecution shares an account-wide token bucket that refills at 25 requests/s in most
+# regions (50/s in the largest) with every other client of the account. 10/s leaves most of it
+# to them, and still polls 300 runs at the 30 s ceiling of the schedule without delaying any.
+POLL_RATE_PER_S = 10.0
+
+SFN_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--input",
+        "Execution input: JSON text (at most 256 KiB), sent as given. Default: {}.",
+        metavar="JSON",
+        aliases=("--input-data",),
+        parse=parse_input,
+    ),
+    Option(
+        "--input-file",
+        "Read the execution input (JSON) from a file, or '-' for standard input.",
+        metavar="PATH",
+        parse=parse_input_file,
+    ),
+    Option(
+        "--execution-name",
+        "Name of each execution (1-80 characters; unique per state machine for 90 days). "
+        "Default: paradime-<UTC time>-<random>, chosen once per target so that a retried start "
+        "returns the same execution.",
+        metavar="NAME",
+        parse=parse_execution_name,
+    ),
+)
+
+
+def _runner_factory(params: Mapping[str, Any], context: RunContext) -> Runner:
+    from paradime_aws_sfn.runner import build_runner
+
+    return build_runner(params, context)
+
+
+def _lister_factory(params: Mapping[str, Any], context: RunContext) -> Lister:
+    from paradime_aws_sfn.runner import build_lister
+
+    return build_lister(params, context)
+
+
+START_COMMAND = TriggerCommand(
+    name="aws-stepfunctions-start-execution",
+    help="Start AWS Step Functions executions and wait for them.\n\n"
+    "STANDARD state machines are polled with DescribeExecution; EXPRESS ones run with "
+    "StartSyncExecution when waiting (they cannot be described). Failures report the "
+    "execution's error and cause.",
+    provider="aws-stepfunctions",
+    service="states",
+    target=TargetOption(
+        "--state-machine-arn",
+        "State machine ARN (optionally qualified with :VERSION or :ALIAS) or name; an ARN's "
+        "region wins over --aws-region, a name is looked up in --aws-region.",
+        metavar="ARN|NAME",
+        aliases=("--state-machine-arns",),
+        validate=validate_target,
+    ),
+    options=(*SFN_OPTIONS, *AWS_OPTIONS),
+    factory=_runner_factory,
+    default_timeout_minutes=1440,
+    poll_rate_per_s=POLL_RATE_PER_S,
+    aliases=("aws-stepfunctions-trigger",),
+    emoji="🔀",
+)
+
+LIST_COMMAND = ListCommand(
+    name="aws-stepfunctions-list-state-machines",
+    help="List the Step Functions state machines of the region (every page).",
+    provider="aws-stepfunctions",
+    columns=(
+        Column("name", "NAME"),
+        Column("type", "TYPE"),
+        Column("arn", "ARN"),
+        Column("creation_date", "CREATED"),
+    ),
+    factory=_lister_factory,
+    options=AWS_OPTIONS,
+    aliases=("aws-stepfunctions-list",),
+)
+
+
+@hookimpl
+def paradime_register_commands(register: Callable[[Command], None]) -> None:
+    """Declare the Step Functions commands."""
+    register(START_COMMAND)
+    register(LIST_COMMAND)

@@ -1,0 +1,469 @@
+"""Starting, tracking and stopping Step Functions executions; listing state machines.
+
+Imported only when a command runs (it imports botocore). Each runner method makes the calls of
+one step and returns: core's engine owns retries of throttles, the poll schedule and deadlines.
+
+* STANDARD machines: ``StartExecution`` with a name chosen once per target, so a repeated start
+  (botocore's retries, core's throttle retries) gives back the same execution instead of a
+  second one; then ``DescribeExecution`` until the execution ends.
+* EXPRESS machines cannot be described: with ``--wait-for-completion`` the start is
+  ``StartSyncExecution`` (the answer carries the outcome), without it ``StartExecution``, reported
+  ``STARTED``. Neither is idempotent, so neither is repeated after a fault that may have reached
+  Step Functions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from paradime.api import RunContext, RunError, RunState, RunStatus, UsageError
+from paradime.hookspecs import Lister, Runner
+from paradime_aws.errors import error_code, to_run_error
+from paradime_aws.session import AwsSession, console_url
+from paradime_aws_sfn.inputs import MachineRef, machine_ref
+
+SERVICE = "stepfunctions"
+AWS_ERRORS = (BotoCoreError, ClientError)
+# ListStateMachines page size: AWS's maximum, so a large account costs few requests.
+LIST_PAGE_SIZE = 1000
+# An EXPRESS execution runs at most 5 minutes, so a synchronous start answers within that.
+SYNC_READ_TIMEOUT_S = 330.0
+# When DescribeExecution has no error or cause (a state machine level timeout, a stop), the
+# newest few history events carry them.
+HISTORY_EVENTS = 5
+# What StopExecution records as the execution's error; the cause says why.
+CANCEL_ERROR = "paradime.Cancelled"
+CAUSE_LIMIT = 32768
+# An execution found under our name (ExecutionAlreadyExists) is ours when it has our input and
+# started no earlier than our first attempt, give or take this much clock skew.
+ADOPT_SKEW = timedelta(minutes=5)
+
+_FINAL = {
+    "SUCCEEDED": RunStatus.SUCCEEDED,
+    "FAILED": RunStatus.FAILED,
+    "TIMED_OUT": RunStatus.TIMED_OUT,
+    "ABORTED": RunStatus.STOPPED,
+}
+_UNEXPLAINED = {
+    "FAILED": "execution failed",
+    "TIMED_OUT": "execution timed out",
+    "ABORTED": "execution was aborted",
+}
+_EXECUTION_ARN = re.compile(r"arn:[\w-]+:states:[\w-]+:\d{12}:execution:[^'\"\s]+")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The runner's handle of one execution: where it lives and how to track it."""
+
+    region: str
+    machine_type: str
+    name: str
+
+
+def generate_execution_name(now: datetime) -> str:
+    """``paradime-<UTC time>-<random>``: readable, sortable, unique without coordination."""
+    return f"paradime-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def iter_state_machines(client: Any) -> Iterator[dict[str, Any]]:
+    """Every state machine of the client's region, page after page."""
+    token: str | None = None
+    while True:
+        request: dict[str, Any] = {"maxResults": LIST_PAGE_SIZE}
+        if token:
+            request["nextToken"] = token
+        page = client.list_state_machines(**request)
+        yield from page.get("stateMachines", [])
+        token = page.get("nextToken")
+        if not token:
+            return
+
+
+def _parse_output(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _same_json(a: str | None, b: str) -> bool:
+    try:
+        return bool(json.loads(a or "{}") == json.loads(b))
+    except ValueError:
+        return a == b
+
+
+def _existing_arn(exc: BaseException) -> str | None:
+    """The execution ARN an ExecutionAlreadyExists message names."""
+    match = _EXECUTION_ARN.search(str(exc))
+    return match.group() if match else None
+
+
+def _failure_text(status: str, error: str | None, cause: str | None) -> str:
+    if error and cause:
+        return f"{error}: {cause}"
+    if error or cause:
+        return str(error or cause)
+    return f"{_UNEXPLAINED.get(status, status)} (Step Functions recorded no error or cause)"
+
+
+class StepFunctionsRunner(Runner):
+    """Starts, polls and stops the executions of one command run."""
+
+    def __init__(
+        self,
+        session: AwsSession,
+        context: RunContext,
+        *,
+        input_text: str | None,
+        execution_name: str | None,
+    ) -> None:
+        self.session = session
+        self.command = context.command
+        self.wait = context.wait
+        self.logger = context.logger
+        self.input_text = input_text
+        self.execution_name = execution_name
+        self._lock = threading.Lock()
+        # Per target: its execution name and when it was chosen (before the first attempt).
+        self._names: dict[str, tuple[str, datetime]] = {}
+        self._types: dict[str, str] = {}
+        self._by_name: dict[str, dict[str, str]] = {}
+        self._listing: dict[str, threading.Lock] = {}
+        self._claimed: dict[str, str] = {}
+        self._attempts: dict[str, int] = {}
+
+    # -- trigger ------------------------------------------------------------------------
+    def trigger(self, target: str) -> RunState:
+        ref = self._resolve(target)
+        assert ref.arn is not None
+        region = ref.arn.region
+        machine_type = self._machine_type(ref, region)
+        name, first_at = self._name_for(target)
+        request: dict[str, Any] = {"stateMachineArn": ref.given, "name": name}
+        if self.input_text is not None:
+            request["input"] = self.input_text
+        if machine_type == "EXPRESS":
+            if self.wait:
+                return self._start_sync(region, request)
+            return self._start_express(target, region, request)
+        return self._start_standard(target, ref, region, request, first_at)
+
+    def _resolve(self, target: str) -> MachineRef:
+        """The target as an ARN; a plain name is looked up in the command's region."""
+        ref = machine_ref(target)
+        if ref.arn is not None:
+            return ref
+        region = self.session.region
+        arn = self._machines_named(region).get(ref.name)
+        if arn is None:
+            raise RunError(
+                f"state machine '{ref.name}' does not exist in {region} (no state machine of "
+                "that name; give its ARN for another region)",
+                details={"aws_error_code": "StateMachineDoesNotExist"},
+            )
+        self.logger.debug("state machine name resolved", target=target, arn=arn)
+        return machine_ref(arn)
+
+    def _machines_named(self, region: str) -> dict[str, str]:
+        """Name to ARN of every state machine in ``region``, listed once per command run."""
+        with self._lock:
+            known = self._by_name.get(region)
+            listing = self._listing.setdefault(region, threading.Lock())
+        if known is not None:
+            return known
+        with listing:  # one thread lists, the others wait for its answer
+            with self._lock:
+                known = self._by_name.get(region)
+            if known is not None:
+                return known
+            client = self.session.client(SERVICE, region)
+            try:
+                found = {m["name"]: m["stateMachineArn"] for m in iter_state_machines(client)}
+            except AWS_ERRORS as exc:
+                raise to_run_error(exc, subject="ListStateMachines") from None
+            with self._lock:
+                self._by_name[region] = found
+            return found
+
+    def _machine_type(self, ref: MachineRef, region: str) -> str:
+        """STANDARD or EXPRESS; versions and aliases have their machine's type."""
+        base = ref.base_arn
+        assert base is not None
+        with self._lock:
+            known = self._types.get(base)
+        if known is not None:
+            return known
+        try:
+            answer = self.session.client(SERVICE, region).describe_state_machine(
+                stateMachineArn=base
+            )
+        except AWS_ERRORS as exc:
+            raise to_run_error(exc, subject="DescribeStateMachine") from None
+        machine_type = str(answer.get("type") or "STANDARD")
+        with self._lock:
+            self._types[base] = machine_type
+        return machine_type
+
+    def _name_for(self, target: str) -> tuple[str, datetime]:
+        """The target's execution name, chosen once: every retry of its start sends it again."""
+        with self._lock:
+            entry = self._names.get(target)
+            if entry is None:
+                now = datetime.now(timezone.utc)
+                entry = (self.execution_name or generate_execution_name(now), now)
+                self._names[target] = entry
+        return entry
+
+    def _start_standard(
+        self,
+        target: str,
+        ref: MachineRef,
+        region: str,
+        request: dict[str, Any],
+        first_at: datetime,
+    ) -> RunState:
+        client = self.session.client(SERVICE, region)
+        with self._lock:
+            self._attempts[target] = attempt = self._attempts.get(target, 0) + 1
+        try:
+            answer = client.start_execution(**request)
+        except ClientError as exc:
+            retried = attempt > 1 or exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+            if error_code(exc) == "ExecutionAlreadyExists" and retried:
+                return self._adopt(target, ref, region, request, first_at, exc)
+            if error_code(exc) == "ExecutionAlreadyExists":
+                raise self._name_taken(request["name"], _existing_arn(exc)) from None
+            # The name makes a repeated start harmless, so faults that may have reached Step
+            # Functions are retried too.
+            raise to_run_error(exc, subject="StartExecution", idempotent=True) from None
+        except BotoCoreError as exc:
+            raise to_run_error(exc, subject="StartExecution", idempotent=True) from None
+        return self._running(target, answer, region, "STANDARD", request)
+
+    def _adopt(
+        self,
+        target: str,
+        ref: MachineRef,
+        region: str,
+        request: dict[str, Any],
+        first_at: datetime,
+        exc: ClientError,
+    ) -> RunState:
+        """ExecutionAlreadyExists after a repeated start: our own earlier attempt, which reached
+        Step Functions and has ended since, or another execution of that name."""
+        name = request["name"]
+        assert ref.arn is not None
+        arn = _existing_arn(exc) or (
+            f"arn:{ref.arn.partition}:states:{region}:{ref.arn.account}:execution:{ref.name}:{name}"
+        )
+        try:
+            existing = self.session.client(SERVICE, region).describe_execution(executionArn=arn)
+        except AWS_ERRORS as describe_exc:
+            raise to_run_error(describe_exc, subject="DescribeExecution") from None
+        ours = _same_json(existing.get("input"), request.get("input", "{}")) and (
+            existing["startDate"] >= first_at - ADOPT_SKEW
+        )
+        if not ours:
+            raise self._name_taken(name, arn)
+        self.logger.info(
+            "an earlier attempt of this start had reached Step Functions: tracking its execution",
+            target=target,
+            run_id=arn,
+        )
+        return self._running(target, existing, region, "STANDARD", request)
+
+    @staticmethod
+    def _name_taken(name: str, arn: str | None) -> RunError:
+        where = f" ({arn})" if arn else ""
+        return RunError(
+            f"an execution named '{name}' already exists for this state machine{where}; names "
+            "are unique per state machine for 90 days: choose another --execution-name",
+            details={"aws_error_code": "ExecutionAlreadyExists"},
+        )
+
+    def _start_express(self, target: str, region: str, request: dict[str, Any]) -> RunState:
+        # Not idempotent for EXPRESS machines: botocore must not repeat it after a fault.
+        client = self.session.client(SERVICE, region, max_attempts=1)
+        try:
+            answer = client.start_execution(**request)
+        except AWS_ERRORS as exc:
+            raise to_run_error(exc, subject="StartExecution", idempotent=False) from None
+        return self._running(target, answer, region, "EXPRESS", request)
+
+    def _start_sync(self, region: str, request: dict[str, Any]) -> RunState:
+        client = self.session.client(
+            SERVICE, region, read_timeout=SYNC_READ_TIMEOUT_S, max_attempts=1
+        )
+        try:
+            answer = client.start_sync_execution(**request)
+        except AWS_ERRORS as exc:
+            raise to_run_error(exc, subject="StartSyncExecution", idempotent=False) from None
+        arn = answer["executionArn"]
+        state = self._outcome(answer, arn, region, history=False)
+        state.run_id = arn
+        state.console_url = self._console(arn, region, "EXPRESS", answer.get("startDate"))
+        state.details.update(self._details(request, "EXPRESS"))
+        return state
+
+    def _running(
+        self,
+        target: str,
+        answer: Mapping[str, Any],
+        region: str,
+        machine_type: str,
+        request: Mapping[str, Any],
+    ) -> RunState:
+        arn = str(answer["executionArn"])
+        with self._lock:
+            owner = self._claimed.setdefault(arn, target)
+        if owner != target:
+            raise RunError(
+                f"'{owner}' and '{target}' are the same state machine, and --execution-name "
+                f"gives both one execution ({arn}), reported for '{owner}'",
+                run_id=arn,
+            )
+        return RunState(
+            RunStatus.RUNNING,
+            run_id=arn,
+            console_url=self._console(arn, region, machine_type, answer.get("startDate")),
+            handle=Execution(region, machine_type, request["name"]),
+            details=self._details(request, machine_type),
+        )
+
+    def _details(self, request: Mapping[str, Any], machine_type: str) -> dict[str, Any]:
+        return {
+            "execution_name": request["name"],
+            "state_machine_arn": request["stateMachineArn"],
+            "state_machine_type": machine_type,
+        }
+
+    @staticmethod
+    def _console(arn: str, region: str, machine_type: str, started: Any) -> str:
+        if machine_type == "EXPRESS" and isinstance(started, datetime):
+            millis = int(started.timestamp() * 1000)
+            return console_url(
+                region, "states", f"#/express-executions/details/{arn}?startDate={millis}"
+            )
+        return console_url(region, "states", f"#/v2/executions/details/{arn}")
+
+    # -- poll ---------------------------------------------------------------------------
+    def poll(self, target: str, state: RunState) -> RunState:
+        handle: Execution = state.handle
+        arn = str(state.run_id)
+        try:
+            answer = self.session.client(SERVICE, handle.region).describe_execution(
+                executionArn=arn
+            )
+        except AWS_ERRORS as exc:
+            raise to_run_error(exc, subject="DescribeExecution", run_id=arn) from None
+        return self._outcome(answer, arn, handle.region, history=True)
+
+    def _outcome(
+        self, answer: Mapping[str, Any], arn: str, region: str, *, history: bool
+    ) -> RunState:
+        """A RunState from a DescribeExecution or StartSyncExecution answer."""
+        status = str(answer.get("status"))
+        if status in ("RUNNING", "PENDING_REDRIVE"):
+            return RunState(RunStatus.RUNNING)
+        final = _FINAL.get(status)
+        if final is None:
+            return RunState(RunStatus.ERROR, error=f"unexpected execution status '{status}'")
+        details: dict[str, Any] = {"execution_status": status}
+        if final is RunStatus.SUCCEEDED:
+            return RunState(final, output=_parse_output(answer.get("output")), details=details)
+        error, cause = answer.get("error"), answer.get("cause")
+        if history and not error and not cause:
+            error, cause = self._cause_from_history(arn, region)
+        details.update(execution_error=error, execution_cause=cause)
+        return RunState(final, error=_failure_text(status, error, cause), details=details)
+
+    def _cause_from_history(self, arn: str, region: str) -> tuple[str | None, str | None]:
+        """The error and cause of the newest history event that has one."""
+        try:
+            events = (
+                self.session.client(SERVICE, region)
+                .get_execution_history(
+                    executionArn=arn, reverseOrder=True, maxResults=HISTORY_EVENTS
+                )
+                .get("events", [])
+            )
+        except AWS_ERRORS as exc:  # the status is known; only its explanation is missing
+            self.logger.debug("could not read the execution history", run_id=arn, error=str(exc))
+            return None, None
+        for event in events:
+            for key, value in event.items():
+                explained = isinstance(value, dict) and (value.get("error") or value.get("cause"))
+                if key.endswith("EventDetails") and explained:
+                    return value.get("error") or None, value.get("cause") or None
+        return None, None
+
+    # -- cancel -------------------------------------------------------------------------
+    def cancel(self, target: str, state: RunState, reason: str) -> RunState | None:
+        handle: Execution | None = state.handle
+        if handle is None or handle.machine_type == "EXPRESS":
+            raise RunError("EXPRESS executions cannot be stopped by StopExecution")
+        arn = str(state.run_id)
+        cause = f"stopped by paradime {self.command}: {reason}"[:CAUSE_LIMIT]
+        try:
+            self.session.client(SERVICE, handle.region).stop_execution(
+                executionArn=arn, error=CANCEL_ERROR, cause=cause
+            )
+        except AWS_ERRORS as exc:
+            raise to_run_error(exc, subject="StopExecution", run_id=arn) from None
+        return RunState(RunStatus.STOPPED, run_id=arn)
+
+
+class StateMachineLister(Lister):
+    """Every state machine of the command's region."""
+
+    def __init__(self, session: AwsSession) -> None:
+        self.session = session
+
+    def list(self) -> Iterator[dict[str, Any]]:
+        client = self.session.client(SERVICE)
+        try:
+            for machine in iter_state_machines(client):
+                created = machine.get("creationDate")
+                yield {
+                    "name": machine.get("name"),
+                    "type": machine.get("type"),
+                    "arn": machine.get("stateMachineArn"),
+                    "creation_date": created.isoformat()
+                    if isinstance(created, datetime)
+                    else created,
+                }
+        except AWS_ERRORS as exc:
+            raise to_run_error(exc, subject="ListStateMachines") from None
+
+
+def build_runner(params: Mapping[str, Any], context: RunContext) -> StepFunctionsRunner:
+    """The start command's factory: checks the options together, then builds the session."""
+    if params.get("input") is not None and params.get("input_file") is not None:
+        raise UsageError("give the execution input with --input or --input-file, not both")
+    input_text = params.get("input")
+    if input_text is None:
+        input_text = params.get("input_file")
+    return StepFunctionsRunner(
+        AwsSession(params, context),
+        context,
+        input_text=input_text,
+        execution_name=params.get("execution_name"),
+    )
+
+
+def build_lister(params: Mapping[str, Any], context: RunContext) -> StateMachineLister:
+    """The list command's factory."""
+    return StateMachineLister(AwsSession(params, context))
