@@ -1,1 +1,151 @@
-"""Provider package (commands are declared here; see the provider issue)."""
+"""AWS Lambda commands for ``paradime run``.
+
+* ``aws-lambda-invoke`` invokes functions (RequestResponse, Event or DryRun), waits for them and
+  reports each one's outcome, with the function's ``errorType``/``errorMessage`` when it fails;
+* ``aws-lambda-list-functions`` lists the functions of a region.
+
+This module only declares the commands: boto3 is imported when a command runs (see
+:mod:`paradime_aws_lambda.runner`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from paradime import hookimpl
+from paradime.api import (
+    Choice,
+    Column,
+    Command,
+    ListCommand,
+    Option,
+    RunContext,
+    TargetOption,
+    TriggerCommand,
+)
+from paradime_aws import AWS_OPTIONS
+from paradime_aws_lambda.inputs import (
+    INVOCATION_TYPES,
+    LOG_TYPES,
+    parse_client_context,
+    parse_payload,
+    parse_payload_file,
+)
+from paradime_aws_lambda.targets import check_qualifier, validate_target
+
+if TYPE_CHECKING:
+    from paradime.hookspecs import Lister, Runner
+
+PROVIDER = "aws-lambda"
+
+INVOKE_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--invocation-type",
+        "RequestResponse waits for the function's answer; Event queues the invocation (with "
+        "--wait-for-completion, followed through the function's CloudWatch Logs); DryRun only "
+        "checks parameters and permissions.",
+        type=Choice(INVOCATION_TYPES),
+        default="RequestResponse",
+    ),
+    Option(
+        "--payload",
+        "JSON input of every function invoked (checked before any call).",
+        metavar="JSON",
+        parse=parse_payload,
+    ),
+    Option(
+        "--payload-file",
+        "Read the JSON input from a file, or from standard input with '-'.",
+        metavar="PATH",
+        parse=parse_payload_file,
+    ),
+    Option(
+        "--qualifier",
+        "Version or alias to invoke, for functions that do not name one themselves "
+        "(name:alias or an ARN with :alias wins).",
+        parse=check_qualifier,
+    ),
+    Option(
+        "--client-context",
+        "JSON object passed to RequestResponse invocations as the context's client_context "
+        "(base64-encoded for you; at most 3583 bytes encoded).",
+        metavar="JSON",
+        parse=parse_client_context,
+    ),
+    Option(
+        "--log-type",
+        "Tail: print the last 4 KB of each function's log (RequestResponse only).",
+        type=Choice(LOG_TYPES),
+        default="None",
+    ),
+)
+
+LIST_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--name-contains",
+        "Only functions whose name contains this text (case-insensitive).",
+        metavar="TEXT",
+    ),
+)
+
+
+def _invoke_factory(params: Mapping[str, Any], context: RunContext) -> Runner:
+    from paradime_aws_lambda.runner import LambdaRunner
+
+    return LambdaRunner(params, context)
+
+
+def _list_factory(params: Mapping[str, Any], context: RunContext) -> Lister:
+    from paradime_aws_lambda.runner import LambdaLister
+
+    return LambdaLister(params, context)
+
+
+INVOKE = TriggerCommand(
+    name="aws-lambda-invoke",
+    help="Invoke AWS Lambda functions and report each invocation's outcome.\n\n"
+    "A function that fails (FunctionError) is FAILED with its errorType and errorMessage; its "
+    "answer is in the --json result. An invocation is never repeated after an error that may "
+    "have reached Lambda; throttles are retried with backoff.",
+    provider=PROVIDER,
+    service="lambda",
+    target=TargetOption(
+        "--function-name",
+        "Function to invoke: a name, a partial ARN (123456789012:function:name) or a full ARN, "
+        "optionally with :alias or :version.",
+        metavar="FUNCTION",
+        aliases=("--function-names",),
+        validate=validate_target,
+    ),
+    options=(*INVOKE_OPTIONS, *AWS_OPTIONS),
+    factory=_invoke_factory,
+    default_timeout_minutes=15,
+    aliases=("aws-lambda-trigger",),
+    emoji="⚡",
+    # An invocation cannot be stopped once Lambda has it.
+    can_cancel=False,
+)
+
+LIST = ListCommand(
+    name="aws-lambda-list-functions",
+    help="List the Lambda functions of a region (every page).",
+    provider=PROVIDER,
+    columns=(
+        Column("name", "NAME"),
+        Column("runtime", "RUNTIME"),
+        Column("memory_mb", "MEMORY (MB)"),
+        Column("timeout_s", "TIMEOUT (S)"),
+        Column("last_modified", "LAST MODIFIED"),
+    ),
+    options=(*LIST_OPTIONS, *AWS_OPTIONS),
+    factory=_list_factory,
+    aliases=("aws-lambda-list",),
+)
+
+
+@hookimpl
+def paradime_register_commands(register: Callable[[Command], None]) -> None:
+    """Declare ``aws-lambda-invoke`` and ``aws-lambda-list-functions``."""
+    register(INVOKE)
+    register(LIST)

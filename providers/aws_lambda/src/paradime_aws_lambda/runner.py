@@ -1,0 +1,464 @@
+"""The Lambda operations: invoke functions, follow asynchronous invocations, list functions.
+
+Imported only when a command runs (it pulls in botocore through :mod:`paradime_aws`).
+
+No duplicate invocations: an ``Invoke`` is sent with botocore's retries off and a read timeout
+longer than the function's own timeout, because botocore's default 60 s timeout plus its retries
+would invoke a long-running function again. Only a throttle (Lambda refused the call) is retried,
+by core, with backoff; a 5xx, a dropped connection or a read timeout may have reached Lambda, so
+the run ends ``ERROR`` with a message saying so and the request id when one is known.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from paradime.api import RunContext, RunError, RunState, RunStatus, UsageError
+from paradime.hookspecs import Lister, Runner
+from paradime_aws.errors import error_code, http_status, is_auth, is_transient, to_run_error
+from paradime_aws.session import AwsSession, console_url
+from paradime_aws_lambda import logscan
+from paradime_aws_lambda.inputs import Payload, check_payload_size
+from paradime_aws_lambda.targets import FunctionRef, parse_function
+
+# Lambda stops a function after at most 15 minutes; a synchronous answer may also wait for a
+# cold start and the network, hence the margin on top of the function's configured timeout.
+MAX_FUNCTION_TIMEOUT_S = 900
+READ_TIMEOUT_MARGIN_S = 30.0
+# A function's log group appears when it first runs: until this long after an Event invocation
+# a missing group means "not run yet", after it "no logs to follow".
+LOG_GROUP_GRACE_S = 60.0
+# Log events are searched from a little before the invocation, for clock skew.
+LOG_SEARCH_SKEW_MS = 60_000
+LIST_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class InvokeSettings:
+    """The invocation's options, checked before any AWS call."""
+
+    invocation_type: str
+    payload: Payload | None
+    qualifier: str | None
+    client_context: str | None
+    log_tail: bool
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], context: RunContext) -> InvokeSettings:
+        payload = params.get("payload")
+        payload_file = params.get("payload_file")
+        if payload is not None and payload_file is not None:
+            raise UsageError("--payload and --payload-file cannot be used together; give one")
+        invocation_type = params.get("invocation_type") or "RequestResponse"
+        chosen: Payload | None = payload if payload is not None else payload_file
+        check_payload_size(chosen, invocation_type)
+        settings = cls(
+            invocation_type=invocation_type,
+            payload=chosen,
+            qualifier=params.get("qualifier"),
+            client_context=params.get("client_context"),
+            log_tail=(params.get("log_type") or "None") == "Tail",
+        )
+        settings._warn(context)
+        return settings
+
+    def _warn(self, context: RunContext) -> None:
+        sync = self.invocation_type == "RequestResponse"
+        if self.log_tail and not sync:
+            context.logger.warning(
+                f"--log-type Tail has no effect on {self.invocation_type} invocations: "
+                "Lambda returns logs only to RequestResponse invocations"
+            )
+        if self.client_context and not sync:
+            context.logger.warning(
+                f"--client-context is not passed to {self.invocation_type} invocations: "
+                "Lambda gives it to synchronous invocations only"
+            )
+        if sync and not context.wait:
+            context.logger.info(
+                "RequestResponse invocations answer when the function has finished; "
+                "use --invocation-type Event not to wait for the function"
+            )
+
+
+def _decode_payload(data: bytes) -> Any:
+    """The function's answer: JSON when it is JSON, else text."""
+    if not data:
+        return None
+    text = data.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _function_error(function_error: str, output: Any) -> str:
+    if isinstance(output, dict) and ("errorType" in output or "errorMessage" in output):
+        error_type = output.get("errorType") or "Error"
+        message = output.get("errorMessage")
+        text = f"{error_type}: {message}" if message else str(error_type)
+    elif output is None:
+        text = "the function returned no error document"
+    else:
+        text = output if isinstance(output, str) else json.dumps(output)
+    return f"{text} (function error: {function_error})"
+
+
+def _decode_log(log_result: str) -> str:
+    try:
+        return base64.b64decode(log_result).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return log_result
+
+
+def _function_console_url(region: str, name: str, qualifier: str | None) -> str:
+    fragment = f"#/functions/{name}"
+    if qualifier and qualifier != "$LATEST":
+        kind = "versions" if qualifier.isdigit() else "aliases"
+        fragment += f"/{kind}/{qualifier}"
+    return console_url(region, "lambda", fragment)
+
+
+class LambdaRunner(Runner):
+    """``aws-lambda-invoke``: one invocation per target."""
+
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.settings = InvokeSettings.from_params(params, context)
+        self.context = context
+        self.logger = context.logger
+        self.session = AwsSession(params, context)
+        self._configs: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    # -- trigger ------------------------------------------------------------------------
+    def trigger(self, target: str) -> RunState:
+        ref = parse_function(target)
+        region = ref.region or self.session.region
+        # A target's own ":alias" wins over --qualifier, which is for targets naming none.
+        qualifier = ref.qualifier or self.settings.qualifier
+        config = self._configuration(target, ref, region, qualifier)
+        invocation_type = self.settings.invocation_type
+        function_timeout = int((config or {}).get("Timeout") or MAX_FUNCTION_TIMEOUT_S)
+        read_timeout = min(function_timeout, MAX_FUNCTION_TIMEOUT_S) + READ_TIMEOUT_MARGIN_S
+        if invocation_type == "RequestResponse" and function_timeout > self.context.timeout_s:
+            self.logger.warning(
+                f"the function may run {function_timeout} s, longer than --timeout-minutes "
+                f"({self.context.timeout_s / 60:g}): the wait may end before its answer",
+                target=target,
+            )
+        request: dict[str, Any] = {"FunctionName": ref.function_name}
+        request["InvocationType"] = invocation_type
+        if qualifier:
+            request["Qualifier"] = qualifier
+        if self.settings.payload is not None:
+            request["Payload"] = self.settings.payload.data
+        if invocation_type == "RequestResponse":
+            if self.settings.log_tail:
+                request["LogType"] = "Tail"
+            if self.settings.client_context:
+                request["ClientContext"] = self.settings.client_context
+        client = self.session.client(
+            "lambda",
+            region,
+            read_timeout=read_timeout if invocation_type == "RequestResponse" else 60,
+            max_attempts=1,
+        )
+        try:
+            response = client.invoke(**request)
+        except Exception as exc:
+            raise self._invoke_error(target, exc) from None
+        request_id = response.get("ResponseMetadata", {}).get("RequestId")
+        try:
+            body = response["Payload"].read() if response.get("Payload") is not None else b""
+        except Exception as exc:
+            raise self._invoke_error(target, exc, request_id) from None
+        url = _function_console_url(region, ref.name, qualifier)
+        details: dict[str, Any] = {"invocation_type": invocation_type}
+        if config and config.get("FunctionArn"):
+            details["function_arn"] = config["FunctionArn"]
+        if invocation_type == "DryRun":
+            return RunState(
+                RunStatus.SUCCEEDED,
+                run_id=request_id,
+                console_url=url,
+                output="DryRun: parameters and permissions validated; the function did not run",
+                details=details,
+            )
+        if invocation_type == "Event":
+            log_group = self._log_group(ref, config)
+            details["log_group"] = log_group
+            now = time.time()
+            handle = {
+                "request_id": request_id,
+                "region": region,
+                "log_group": log_group,
+                "invoked_at": now,
+                "since_ms": int(now * 1000) - LOG_SEARCH_SKEW_MS,
+                "phase": "search",
+            }
+            return RunState(
+                RunStatus.RUNNING,
+                run_id=request_id,
+                console_url=url,
+                message="queued by Lambda",
+                handle=handle,
+                details=details,
+            )
+        return self._sync_result(target, response, body, request_id, url, details)
+
+    def _sync_result(
+        self,
+        target: str,
+        response: Mapping[str, Any],
+        body: bytes,
+        request_id: str | None,
+        url: str,
+        details: dict[str, Any],
+    ) -> RunState:
+        output = _decode_payload(body)
+        if response.get("ExecutedVersion"):
+            details["executed_version"] = response["ExecutedVersion"]
+        if response.get("LogResult"):
+            tail = _decode_log(response["LogResult"])
+            details["log_tail"] = tail
+            indented = "\n".join(f"    {line}" for line in tail.rstrip("\n").splitlines())
+            self.logger.info(f"function log (last 4 KB):\n{indented}", target=target, emoji="📜")
+        function_error = response.get("FunctionError")
+        if function_error:
+            details["function_error"] = function_error
+            return RunState(
+                RunStatus.FAILED,
+                run_id=request_id,
+                error=_function_error(function_error, output),
+                output=output,
+                console_url=url,
+                details=details,
+            )
+        return RunState(
+            RunStatus.SUCCEEDED, run_id=request_id, output=output, console_url=url, details=details
+        )
+
+    def _configuration(
+        self, target: str, ref: FunctionRef, region: str, qualifier: str | None
+    ) -> dict[str, Any] | None:
+        """The function's configuration (its timeout and log group), read once per target.
+
+        ``None`` when the caller may invoke but not read configurations (a common least-privilege
+        policy): the invocation then waits up to Lambda's 15-minute maximum.
+        """
+        key = (region, ref.function_name, qualifier)
+        with self._lock:
+            cached = self._configs.get(key)
+        if cached is not None:
+            return cached
+        request: dict[str, Any] = {"FunctionName": ref.function_name}
+        if qualifier:
+            request["Qualifier"] = qualifier
+        try:
+            config: dict[str, Any] = self.session.client(
+                "lambda", region
+            ).get_function_configuration(**request)
+        except Exception as exc:
+            if is_auth(exc) and error_code(exc) in ("AccessDeniedException", "AccessDenied"):
+                self.logger.warning(
+                    "cannot read the function's configuration "
+                    f"({error_code(exc)}); invoking with the longest read timeout "
+                    f"({MAX_FUNCTION_TIMEOUT_S} s) and the default log group",
+                    target=target,
+                )
+                return None
+            raise to_run_error(exc, subject=f"function '{target}'") from None
+        with self._lock:
+            self._configs[key] = config
+        return config
+
+    @staticmethod
+    def _log_group(ref: FunctionRef, config: Mapping[str, Any] | None) -> str:
+        logging_config = (config or {}).get("LoggingConfig") or {}
+        name = (config or {}).get("FunctionName") or ref.name
+        return str(logging_config.get("LogGroup") or f"/aws/lambda/{name}")
+
+    def _invoke_error(
+        self, target: str, exc: BaseException, request_id: str | None = None
+    ) -> RunError:
+        dry_run = self.settings.invocation_type == "DryRun"
+        # A DryRun runs nothing, so it may be repeated; an invocation may not.
+        error = to_run_error(
+            exc, subject=f"function '{target}'", idempotent=dry_run, run_id=request_id
+        )
+        if error.status is RunStatus.THROTTLED or dry_run or not is_transient(exc):
+            return error
+        if http_status(exc) == 502:
+            # Lambda's 502 errors (ENI limits, KMS, EFS, runtime setup) precede the function.
+            return error
+        rid = request_id or error.details.get("aws_request_id")
+        where = f" (request id {rid})" if rid else ""
+        return RunError(
+            f"{error.message}. The invocation may have reached Lambda{where}, so it was not "
+            "retried: a retry could run the function twice. Check the function's logs.",
+            status=RunStatus.ERROR,
+            retryable=False,
+            run_id=rid,
+            details=error.details,
+        )
+
+    # -- poll (Event invocations) -------------------------------------------------------
+    def poll(self, target: str, state: RunState) -> RunState:
+        handle: dict[str, Any] = dict(state.handle)
+        request_id = handle["request_id"]
+        request: dict[str, Any] = {"logGroupName": handle["log_group"]}
+        if handle["phase"] == "search":
+            request["filterPattern"] = f'"{request_id}"'
+            request["startTime"] = handle["since_ms"]
+        else:
+            request["logStreamNames"] = [handle["stream"]]
+            request["startTime"] = handle["start_ms"]
+            request["endTime"] = handle["end_ms"] + 1
+        if handle.get("next_token"):
+            request["nextToken"] = handle["next_token"]
+        try:
+            page = self.session.client("logs", handle["region"]).filter_log_events(**request)
+        except Exception as exc:
+            return self._untracked(target, handle, exc)
+        handle["next_token"] = page.get("nextToken")
+        events = sorted(page.get("events", []), key=lambda e: e.get("timestamp", 0))
+        if handle["phase"] == "search":
+            return self._search(handle, events)
+        return self._inspect(handle, events)
+
+    def _search(self, handle: dict[str, Any], events: list[Mapping[str, Any]]) -> RunState:
+        request_id = handle["request_id"]
+        for event in events:
+            fact = logscan.classify(str(event.get("message", "")), request_id)
+            if fact is None:
+                continue
+            where = (str(event.get("logStreamName", "")), int(event.get("timestamp", 0)))
+            if fact.kind == "start" and "start" not in handle:
+                handle["start"] = where
+            elif fact.kind in ("end", "report"):
+                handle.setdefault("end", where)
+            if fact.failure and not handle.get("failure"):
+                handle["failure"] = fact.failure
+        if "end" not in handle:
+            message = "running" if "start" in handle else "queued by Lambda; not started yet"
+            return RunState(RunStatus.RUNNING, message=message, handle=handle)
+        stream, end_ms = handle["end"]
+        details = {"log_group": handle["log_group"], "log_stream": stream}
+        if handle.get("failure"):
+            return RunState(
+                RunStatus.FAILED, error=handle["failure"], handle=handle, details=details
+            )
+        # The END line is in; the runtime's own error lines carry no request id, so read this
+        # invocation's lines (its stream, between its START and END) next.
+        start_stream, start_ms = handle.get("start") or (stream, handle["since_ms"])
+        handle.update(
+            phase="inspect",
+            stream=start_stream or stream,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            next_token=None,
+            seen_start=False,
+        )
+        return RunState(RunStatus.RUNNING, message="finished; reading its log", handle=handle)
+
+    def _inspect(self, handle: dict[str, Any], events: list[Mapping[str, Any]]) -> RunState:
+        request_id = handle["request_id"]
+        details = {"log_group": handle["log_group"], "log_stream": handle["stream"]}
+        for event in events:
+            message = str(event.get("message", ""))
+            fact = logscan.classify(message, request_id)
+            if fact is not None and fact.kind == "start":
+                handle["seen_start"] = True
+                continue
+            if fact is not None and fact.kind in ("end", "report"):
+                return RunState(RunStatus.SUCCEEDED, handle=handle, details=details)
+            # Lines before this invocation's START belong to an earlier one in the same stream.
+            if not handle.get("seen_start") and "start" in handle:
+                continue
+            failure = logscan.unhandled_error(message)
+            if failure:
+                return RunState(RunStatus.FAILED, error=failure, handle=handle, details=details)
+        if handle.get("next_token"):
+            return RunState(RunStatus.RUNNING, message="finished; reading its log", handle=handle)
+        return RunState(RunStatus.SUCCEEDED, handle=handle, details=details)
+
+    def _untracked(self, target: str, handle: dict[str, Any], exc: BaseException) -> RunState:
+        """A log read failed: wait, retry, or end as STARTED saying completion is unknown."""
+        code = error_code(exc)
+        group = handle["log_group"]
+        if code == "ResourceNotFoundException":
+            if time.time() - handle["invoked_at"] < LOG_GROUP_GRACE_S:
+                return RunState(
+                    RunStatus.RUNNING,
+                    message=f"queued by Lambda; log group {group} does not exist yet",
+                    handle=handle,
+                )
+            reason = (
+                f"its log group {group} does not exist (the function writes no logs, or writes "
+                "them elsewhere)"
+            )
+        else:
+            error = to_run_error(exc, subject=f"reading log group {group}", idempotent=True)
+            if error.retryable:
+                raise error
+            reason = f"cannot read its log group: {error.message}"
+        return RunState(
+            RunStatus.STARTED,
+            error=(
+                f"invoked (request id {handle['request_id']}), but completion could not be "
+                f"tracked: {reason}. Lambda has no other status for Event invocations."
+            ),
+            handle=handle,
+            details={"log_group": group},
+        )
+
+    def close(self) -> None:
+        """Nothing to release: clients close with the process."""
+
+
+class LambdaLister(Lister):
+    """``aws-lambda-list-functions``: every function of the region, all pages."""
+
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.session = AwsSession(params, context)
+        self.name_contains = (params.get("name_contains") or "").lower()
+
+    def _pages(self) -> Iterator[dict[str, Any]]:
+        client = self.session.client("lambda")
+        request: dict[str, Any] = {"MaxItems": LIST_PAGE_SIZE}
+        while True:
+            try:
+                page: dict[str, Any] = client.list_functions(**request)
+            except Exception as exc:
+                raise to_run_error(exc, subject="ListFunctions") from None
+            yield page
+            marker = page.get("NextMarker")
+            if not marker:
+                return
+            request["Marker"] = marker
+
+    def list(self) -> list[dict[str, Any]]:
+        rows = []
+        for page in self._pages():
+            for function in page.get("Functions", []):
+                name = str(function.get("FunctionName", ""))
+                if self.name_contains and self.name_contains not in name.lower():
+                    continue
+                rows.append(
+                    {
+                        "name": name,
+                        "runtime": function.get("Runtime") or function.get("PackageType"),
+                        "memory_mb": function.get("MemorySize"),
+                        "timeout_s": function.get("Timeout"),
+                        "last_modified": function.get("LastModified"),
+                        "arn": function.get("FunctionArn"),
+                    }
+                )
+        return sorted(rows, key=lambda row: row["name"])
