@@ -438,6 +438,12 @@ class Engine:
                 error = f"{reason}; no answer to the request to stop it"
                 self._finish(run, _replace_status(run.state, status, error))
 
+    @property
+    def _stop_hint(self) -> str:
+        if self.command.can_cancel:
+            return "--cancel-on-exit stops it"
+        return f"{self.command.name} cannot stop its runs"
+
     def _on_deadline(self) -> None:
         minutes = self.timeout_s / 60
 
@@ -454,7 +460,7 @@ class Engine:
                 return RunStatus.TIMED_OUT, f"still running at {limit}"
             return (
                 RunStatus.TIMED_OUT,
-                f"still running at {limit}; not stopped (--cancel-on-exit stops it)",
+                f"still running at {limit}; not stopped ({self._stop_hint})",
             )
 
         self.reporter.deadline(minutes)
@@ -497,7 +503,7 @@ class Engine:
                 return RunStatus.STOPPED, f"interrupted by {name}"
             return (
                 RunStatus.RUNNING,
-                f"interrupted by {name}; still running remotely (--cancel-on-exit stops it)",
+                f"interrupted by {name}; still running remotely ({self._stop_hint})",
             )
 
         self._end_unfinished(status_for)
