@@ -20,6 +20,7 @@ LOG_FORMAT_CHOICE = click.Choice(["console", "json"], case_sensitive=False)
 # click 8.2+ signals "no arguments, show help" with this UsageError subclass.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", None)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
+PLUGIN_ENV_VARS = ("PARADIME_LOAD_PLUGINS", "PARADIME_DISABLE_PLUGINS")
 
 
 def _log_options() -> list[click.Option]:
@@ -39,6 +40,27 @@ def _log_options() -> list[click.Option]:
             help="Human console lines or JSON lines on stderr. Default: console.",
         ),
     ]
+
+
+def no_providers_reason() -> str:
+    """Why no provider is loaded: none is installed, or an environment variable selected none."""
+    import os
+
+    selected = {k: os.environ[k] for k in PLUGIN_ENV_VARS if k in os.environ}
+    if not selected:
+        return "no providers are installed"
+    settings = ", ".join(f"{k}={v!r}" for k, v in selected.items())
+    return f"no providers are loaded: {settings} selected none"
+
+
+def no_providers_hint() -> str:
+    """What to do when no provider is loaded."""
+    reason = no_providers_reason()
+    return (
+        f"{reason[0].upper()}{reason[1:]}. Install one to add commands, for example:\n"
+        "  pip install paradime-aws-lambda paradime-aws-stepfunctions paradime-aws-sagemaker\n"
+        "then see 'paradime providers'."
+    )
 
 
 class RunGroup(click.Group):
@@ -68,11 +90,7 @@ class RunGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         if not self.list_commands(ctx):
             with formatter.section("Commands"):
-                formatter.write_text(
-                    "No providers are installed. Install one to add commands, for example:\n"
-                    "pip install paradime-aws-lambda paradime-aws-stepfunctions "
-                    "paradime-aws-sagemaker\n(then see 'paradime providers')."
-                )
+                formatter.write_text(f"\b\n{no_providers_hint()}")  # \b: keep the pip line whole
             return
         super().format_commands(ctx, formatter)
 
@@ -84,7 +102,7 @@ class RunGroup(click.Group):
         except click.UsageError as exc:
             if not self.list_commands(ctx):
                 raise click.UsageError(
-                    f"no such command '{args[0]}': no providers are installed "
+                    f"no such command '{args[0]}': {no_providers_reason()} "
                     "(pip install paradime-aws-lambda, for example)"
                 ) from exc
             raise
@@ -108,9 +126,15 @@ def run() -> None:
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 def providers(as_json: bool) -> None:
-    """List installed providers, their commands, and any that failed to load."""
+    """List installed providers, their commands, and any that failed to load.
+
+    \b
+    A provider that fails to load is listed with the reason and skipped; the others work.
+    PARADIME_LOAD_PLUGINS=a,b loads only those providers ('' loads none);
+    PARADIME_DISABLE_PLUGINS=a,b skips those (entry point or distribution names).
+    """
     import json
 
     from paradime import log
@@ -120,6 +144,7 @@ def providers(as_json: bool) -> None:
 
     manager = get_manager()
     manager.collect_commands()
+    manager.emit_warnings()  # stderr, so that --json output stays one document
     rows: list[dict[str, Any]] = [
         {
             "name": info.name,
@@ -133,7 +158,9 @@ def providers(as_json: bool) -> None:
     if as_json:
         log.write_stdout(json.dumps(rows, indent=2))
         return
-    manager.emit_warnings()
+    if not rows:
+        log.write_stdout(no_providers_hint())
+        return
     table = [
         {**row, "commands": ", ".join(row["commands"]) or "-", "error": row["error"] or "-"}
         for row in rows

@@ -80,13 +80,15 @@ class PluginManager:
             try:
                 plugin = ep.load()
                 self.pm.register(plugin, name=ep.name)
+                self.pm.check_pending()  # a misspelled hook name: this provider's fault only
             except Exception as exc:  # a broken provider must not break the CLI
+                if self.pm.get_plugin(ep.name) is not None:
+                    self.pm.unregister(name=ep.name)
                 info.error = f"{type(exc).__name__}: {exc}"
                 self.warnings.append(
                     f"provider '{ep.name}' ({dist_name or 'unknown distribution'}) failed to "
                     f"load and was skipped: {info.error}"
                 )
-        self.pm.check_pending()
 
     def register(self, plugin: Any, name: str, distribution: str | None = None) -> None:
         """Register a provider object directly (tests, embedding applications)."""
