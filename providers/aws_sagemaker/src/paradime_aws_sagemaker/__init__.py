@@ -1,1 +1,131 @@
-"""Provider package (commands are declared here; see the provider issue)."""
+"""SageMaker Pipelines commands for ``paradime run``.
+
+* ``aws-sagemaker-start-pipeline`` starts pipeline executions (with parameters), waits for them
+  and reports each one's outcome, with the failed step and its reason when one fails;
+* ``aws-sagemaker-list-pipelines`` lists the pipelines of a region.
+
+This module only declares the commands: boto3 is imported when a command runs (see
+:mod:`paradime_aws_sagemaker.runner`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from paradime import hookimpl
+from paradime.api import (
+    Column,
+    Command,
+    ListCommand,
+    Option,
+    RunContext,
+    TargetOption,
+    TriggerCommand,
+)
+from paradime_aws import AWS_OPTIONS
+from paradime_aws_sagemaker.inputs import (
+    load_parameters_file,
+    parse_description,
+    parse_display_name,
+    parse_parameter_options,
+    validate_target,
+)
+
+if TYPE_CHECKING:
+    from paradime.hookspecs import Lister, Runner
+
+PROVIDER = "aws-sagemaker"
+# DescribePipelineExecution calls per second across all runs of one command (a waiting run
+# polls every 2-30 s, so this only binds with hundreds of pipelines at once).
+POLL_RATE_PER_S = 5.0
+
+START_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--parameter",
+        "A pipeline parameter, NAME=VALUE, for every pipeline started. Repeat it for more; "
+        "it wins over --parameters-file.",
+        multiple=True,
+        metavar="NAME=VALUE",
+        parse=parse_parameter_options,
+    ),
+    Option(
+        "--parameters-file",
+        "A JSON object of pipeline parameters. String, number or boolean values apply to every "
+        'pipeline; an object value applies to the pipeline it is keyed by: {"Alpha": "0.1", '
+        '"nightly-train": {"Epochs": 5}}.',
+        metavar="PATH",
+        parse=load_parameters_file,
+    ),
+    Option(
+        "--display-name",
+        "Display name of the executions (letters, digits and hyphens; at most 82 characters).",
+        parse=parse_display_name,
+    ),
+    Option(
+        "--description",
+        "Description of the executions (at most 3072 characters).",
+        parse=parse_description,
+    ),
+)
+
+
+def _start_factory(params: Mapping[str, Any], context: RunContext) -> Runner:
+    from paradime_aws_sagemaker.runner import PipelineRunner
+
+    return PipelineRunner(params, context)
+
+
+def _list_factory(params: Mapping[str, Any], context: RunContext) -> Lister:
+    from paradime_aws_sagemaker.runner import PipelineLister
+
+    return PipelineLister(params, context)
+
+
+START_PIPELINE = TriggerCommand(
+    name="aws-sagemaker-start-pipeline",
+    help=(
+        "Start SageMaker pipeline executions and wait for them.\n\n"
+        "Each pipeline gets one execution, started with a client request token so that a "
+        "retried request never starts a second one. A failed execution is reported with its "
+        "failure reason and the failed step."
+    ),
+    provider=PROVIDER,
+    service="sagemaker",
+    target=TargetOption(
+        "--pipeline-name",
+        "Pipeline to start: a name, or an ARN (its region is used for it).",
+        metavar="NAME|ARN",
+        aliases=("--pipeline-names",),
+        validate=validate_target,
+    ),
+    options=(*START_OPTIONS, *AWS_OPTIONS),
+    factory=_start_factory,
+    default_timeout_minutes=1440,
+    poll_rate_per_s=POLL_RATE_PER_S,
+    aliases=("aws-sagemaker-trigger",),
+    emoji="🧠",
+)
+
+LIST_PIPELINES = ListCommand(
+    name="aws-sagemaker-list-pipelines",
+    help="List the SageMaker pipelines of the region (every page).",
+    provider=PROVIDER,
+    columns=(
+        Column("name", "NAME"),
+        Column("arn", "ARN"),
+        Column("created", "CREATED"),
+        Column("last_modified", "LAST MODIFIED"),
+        Column("last_execution", "LAST EXECUTION"),
+    ),
+    factory=_list_factory,
+    options=AWS_OPTIONS,
+    aliases=("aws-sagemaker-list",),
+)
+
+
+@hookimpl
+def paradime_register_commands(register: Callable[[Command], None]) -> None:
+    """Add the SageMaker Pipelines commands."""
+    register(START_PIPELINE)
+    register(LIST_PIPELINES)

@@ -1,0 +1,314 @@
+"""Starting, tracking and stopping SageMaker pipeline executions, and listing pipelines.
+
+Imported only when a command runs (it builds a boto3 session).
+
+* trigger: ``StartPipelineExecution`` with a ``ClientRequestToken`` made once per target, so
+  botocore's retries and core's retries of a throttled or failed start all carry the same token
+  and SageMaker starts at most one execution;
+* poll: ``DescribePipelineExecution``; on failure, every page of ``ListPipelineExecutionSteps``
+  to name the failed step and its reason; while executing, now and then one page of it to name
+  the running step;
+* cancel: ``StopPipelineExecution``, then one ``DescribePipelineExecution`` to report where the
+  execution stands (``Stopping`` or ``Stopped``): core gives the request its grace period, the
+  runner never sleeps.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from paradime.api import RunContext, RunError, RunState, RunStatus
+from paradime.hookspecs import Lister, Runner
+from paradime_aws.errors import describe, error_code, to_run_error
+from paradime_aws.session import AwsSession, console_url
+from paradime_aws_sagemaker.inputs import (
+    ParametersFile,
+    PipelineRef,
+    check_parameter_count,
+    pipeline_ref,
+)
+
+# Naming the running step costs a ListPipelineExecutionSteps call: at most this often per run.
+STEP_CHECK_INTERVAL_S = 60.0
+# ListPipelineExecutionSteps pages read for a failed execution, at most (100 steps a page).
+MAX_STEP_PAGES = 50
+PAGE_SIZE = 100
+
+_NOT_FOUND = re.compile(r"could not find|does not exist|not found", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ExecutionHandle:
+    """What a poll or a stop needs: the execution, where it runs, when steps were last read."""
+
+    execution_arn: str
+    region: str
+    pipeline: str
+    steps_checked_at: float | None = None
+
+
+def execution_console_url(region: str, pipeline: str, execution_arn: str) -> str:
+    execution_id = execution_arn.rsplit("/", 1)[-1]
+    return console_url(region, "sagemaker", f"#/pipelines/{pipeline}/executions/{execution_id}")
+
+
+class PipelineRunner(Runner):
+    """``aws-sagemaker-start-pipeline``: one execution per pipeline."""
+
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.cli_parameters: dict[str, str] = dict(params.get("parameter") or {})
+        self.parameters_file: ParametersFile = params.get("parameters_file") or ParametersFile()
+        check_parameter_count(self.cli_parameters, self.parameters_file)
+        self.display_name: str | None = params.get("display_name")
+        self.description: str | None = params.get("description")
+        self.logger = context.logger
+        self.session = AwsSession(params, context)
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, region: str) -> Any:
+        return self.session.client("sagemaker", region)
+
+    def request_token(self, target: str) -> str:
+        """The target's ClientRequestToken: made at its first start attempt, reused after."""
+        with self._lock:
+            return self._tokens.setdefault(target, str(uuid.uuid4()))
+
+    def parameters_for(self, ref: PipelineRef) -> dict[str, str]:
+        return {**self.parameters_file.for_pipeline(ref), **self.cli_parameters}
+
+    # -- trigger ------------------------------------------------------------------------
+    def trigger(self, target: str) -> RunState:
+        ref = pipeline_ref(target)
+        region = ref.region or self.session.region
+        request: dict[str, Any] = {
+            # SageMaker takes the name or the ARN here; the ARN pins the account.
+            "PipelineName": ref.given,
+            "ClientRequestToken": self.request_token(target),
+        }
+        parameters = self.parameters_for(ref)
+        if parameters:
+            request["PipelineParameters"] = [
+                {"Name": name, "Value": value} for name, value in parameters.items()
+            ]
+        if self.display_name:
+            request["PipelineExecutionDisplayName"] = self.display_name
+        if self.description:
+            request["PipelineExecutionDescription"] = self.description
+        try:
+            response = self._client(region).start_pipeline_execution(**request)
+        except Exception as exc:
+            raise _start_error(exc, ref, region) from None
+        execution_arn = str(response["PipelineExecutionArn"])
+        return RunState(
+            RunStatus.RUNNING,
+            run_id=execution_arn,
+            console_url=execution_console_url(region, ref.name, execution_arn),
+            handle=ExecutionHandle(execution_arn, region, ref.name),
+            details={"pipeline": ref.name, "region": region},
+        )
+
+    # -- poll ---------------------------------------------------------------------------
+    def poll(self, target: str, state: RunState) -> RunState:
+        handle: ExecutionHandle = state.handle
+        client = self._client(handle.region)
+        execution = self._describe(client, handle)
+        status = str(execution.get("PipelineExecutionStatus") or "")
+        details: dict[str, Any] = {"sagemaker_status": status}
+        if status == "Succeeded":
+            return RunState(RunStatus.SUCCEEDED, details=details)
+        if status in ("Failed", "CompletedWithFailures"):
+            return self._failed(client, handle, status, execution, details)
+        if status == "Stopped":
+            reason = execution.get("FailureReason")
+            error = "the pipeline execution was stopped" + (f": {reason}" if reason else "")
+            return RunState(RunStatus.STOPPED, error=error, details=details)
+        if status == "Executing":
+            return self._executing(client, handle, details)
+        if status == "Stopping":
+            return RunState(RunStatus.RUNNING, message="stopping", details=details)
+        # A status this version does not know: keep waiting, say what it is.
+        return RunState(RunStatus.RUNNING, message=f"status {status or 'unknown'}", details=details)
+
+    def _describe(self, client: Any, handle: ExecutionHandle) -> dict[str, Any]:
+        try:
+            return dict(
+                client.describe_pipeline_execution(PipelineExecutionArn=handle.execution_arn)
+            )
+        except Exception as exc:
+            raise to_run_error(
+                exc, subject=f"pipeline '{handle.pipeline}'", run_id=handle.execution_arn
+            ) from None
+
+    def _executing(self, client: Any, handle: ExecutionHandle, details: dict[str, Any]) -> RunState:
+        now = time.monotonic()
+        checked = handle.steps_checked_at
+        if checked is not None and now - checked < STEP_CHECK_INTERVAL_S:
+            return RunState(RunStatus.RUNNING, details=details)
+        message = "executing"
+        try:
+            # Newest steps first: the running ones are on the first page.
+            page = client.list_pipeline_execution_steps(
+                PipelineExecutionArn=handle.execution_arn,
+                SortOrder="Descending",
+                MaxResults=PAGE_SIZE,
+            )
+            running = [
+                str(step.get("StepName"))
+                for step in page.get("PipelineExecutionSteps", [])
+                if step.get("StepStatus") in ("Starting", "Executing")
+            ]
+            if running:
+                noun = "step" if len(running) == 1 else "steps"
+                message = f"executing {noun} {', '.join(reversed(running))}"
+        except Exception as exc:  # the step name is a courtesy; never fail a poll for it
+            self.logger.debug(
+                "could not read the running step", pipeline=handle.pipeline, error=describe(exc)
+            )
+        return RunState(
+            RunStatus.RUNNING,
+            message=message,
+            handle=replace(handle, steps_checked_at=now),
+            details=details,
+        )
+
+    def _failed(
+        self,
+        client: Any,
+        handle: ExecutionHandle,
+        status: str,
+        execution: Mapping[str, Any],
+        details: dict[str, Any],
+    ) -> RunState:
+        reason = execution.get("FailureReason")
+        error = f"pipeline execution {status}" + (f": {reason}" if reason else "")
+        try:
+            failed = [
+                {"name": str(step.get("StepName")), "reason": step.get("FailureReason")}
+                for step in self._all_steps(client, handle.execution_arn)
+                if step.get("StepStatus") == "Failed"
+            ]
+        except Exception as exc:
+            # The execution's own reason is known: report FAILED, say what is missing.
+            error += f" (its steps could not be read: {describe(exc)})"
+            return RunState(RunStatus.FAILED, error=error, details=details)
+        details["failed_steps"] = failed
+        if failed:
+            noun = "failed step" if len(failed) == 1 else "failed steps"
+            steps = "; ".join(
+                f"'{step['name']}'" + (f": {step['reason']}" if step["reason"] else "")
+                for step in failed
+            )
+            error += f"; {noun} {steps}"
+        return RunState(RunStatus.FAILED, error=error, details=details)
+
+    def _all_steps(self, client: Any, execution_arn: str) -> Iterator[Mapping[str, Any]]:
+        token: str | None = None
+        for _ in range(MAX_STEP_PAGES):
+            request: dict[str, Any] = {
+                "PipelineExecutionArn": execution_arn,
+                "SortOrder": "Ascending",
+                "MaxResults": PAGE_SIZE,
+            }
+            if token:
+                request["NextToken"] = token
+            page = client.list_pipeline_execution_steps(**request)
+            yield from page.get("PipelineExecutionSteps", [])
+            next_token = page.get("NextToken")
+            if not next_token or next_token == token:
+                return
+            token = next_token
+
+    # -- cancel -------------------------------------------------------------------------
+    def cancel(self, target: str, state: RunState, reason: str) -> RunState:
+        handle: ExecutionHandle = state.handle
+        client = self._client(handle.region)
+        try:
+            client.stop_pipeline_execution(
+                PipelineExecutionArn=handle.execution_arn, ClientRequestToken=str(uuid.uuid4())
+            )
+        except Exception as exc:
+            raise to_run_error(
+                exc, subject=f"pipeline '{handle.pipeline}'", run_id=handle.execution_arn
+            ) from None
+        try:
+            execution = self._describe(client, handle)
+        except RunError as exc:
+            return RunState(RunStatus.RUNNING, error=f"status unknown: {exc.message}")
+        status = str(execution.get("PipelineExecutionStatus") or "unknown")
+        remote = {
+            "Stopped": RunStatus.STOPPED,
+            "Succeeded": RunStatus.SUCCEEDED,
+            "Failed": RunStatus.FAILED,
+        }.get(status, RunStatus.RUNNING)
+        return RunState(remote, error=f"SageMaker status {status}")
+
+    def close(self) -> None:
+        self._tokens.clear()
+
+
+def _start_error(exc: BaseException, ref: PipelineRef, region: str) -> RunError:
+    """A failed StartPipelineExecution as the user should read it.
+
+    The request carries a ClientRequestToken, so repeating it cannot start a second execution:
+    5xx answers and network faults are retryable like throttles.
+    """
+    error = to_run_error(exc, subject=f"pipeline '{ref.name}'", idempotent=True)
+    code = error_code(exc)
+    message = describe(exc)
+    # AWS answers ResourceNotFound; some emulators a ValidationException saying the same.
+    if code == "ResourceNotFound" or (
+        code == "ValidationException"
+        and "pipeline" in message.lower()
+        and _NOT_FOUND.search(message)
+    ):
+        where = "" if ref.arn else f" in {region}"
+        error.message = f"pipeline '{ref.given}' not found{where} ({message})"
+        error.retryable = False
+        error.status = RunStatus.ERROR
+    return error
+
+
+class PipelineLister(Lister):
+    """``aws-sagemaker-list-pipelines``: every page of ListPipelines, sorted by name."""
+
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.session = AwsSession(params, context)
+
+    def list(self) -> list[dict[str, Any]]:
+        client = self.session.client("sagemaker")
+        rows: list[dict[str, Any]] = []
+        try:
+            pages = client.get_paginator("list_pipelines").paginate(
+                SortBy="Name",
+                SortOrder="Ascending",
+                PaginationConfig={"PageSize": PAGE_SIZE},
+            )
+            for page in pages:
+                for summary in page.get("PipelineSummaries", []):
+                    rows.append(
+                        {
+                            "name": summary.get("PipelineName"),
+                            "arn": summary.get("PipelineArn"),
+                            "created": _iso(summary.get("CreationTime")),
+                            "last_modified": _iso(summary.get("LastModifiedTime")),
+                            "last_execution": _iso(summary.get("LastExecutionTime")),
+                        }
+                    )
+        except Exception as exc:
+            raise to_run_error(exc, subject=f"ListPipelines in {self.session.region}") from None
+        rows.sort(key=lambda row: str(row["name"]))
+        return rows
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return None if value is None else str(value)
