@@ -1,0 +1,153 @@
+"""Throttles, server errors and lost answers: retried where a repeat cannot start a second run.
+
+A STANDARD start is sent with one execution name per target, so every repeat of it (botocore's
+retries, core's throttle retries) names the same execution: Step Functions returns the running
+one, or ExecutionAlreadyExists once it has ended, which the runner recognises as its own.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+import urllib.parse
+from typing import Any
+
+import pytest
+
+from paradime.testing.proxy import RESET, ProxyRequest
+from paradime_aws.testing import aws_error, server_error, throttle, when
+
+pytestmark = pytest.mark.usefixtures("fast_polling", "no_retry_delay")
+
+
+def forward(upstream: str, request: ProxyRequest) -> None:
+    """Send the request on to the emulator ourselves (its answer is then thrown away)."""
+    url = urllib.parse.urlsplit(upstream)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+    try:
+        headers = {k: v for k, v in request.headers.items() if k not in ("connection", "host")}
+        conn.request(request.method, request.path, body=request.body, headers=headers)
+        conn.getresponse().read()
+    finally:
+        conn.close()
+
+
+def reached_then_lost(upstream: str, settle: Any = None) -> Any:
+    """A proxy outcome: the request reaches Step Functions, the answer never reaches the CLI."""
+
+    def outcome(request: ProxyRequest) -> Any:
+        forward(upstream, request)
+        if settle is not None:
+            settle()
+        return RESET
+
+    return outcome
+
+
+def test_a_throttled_start_retried_by_botocore_and_core_makes_one_execution(
+    start, machines, asl, aws_faults, bodies
+):
+    arn = machines.arn("hello", asl.passing())
+    # Four throttles exhaust botocore's attempts of one trigger; core then triggers again.
+    aws_faults.add_rule(when(throttle("states"), action="StartExecution", times=5))
+    result = start("--state-machine-arn", arn, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "ThrottlingException" in result.stderr  # core's retry is reported
+    sent = bodies(aws_faults, "StartExecution")
+    assert len(sent) == 6
+    assert len({b["name"] for b in sent}) == 1
+    assert len(machines.executions(arn)) == 1
+
+
+def test_a_start_whose_answer_was_lost_returns_the_same_running_execution(
+    start, machines, asl, aws_faults, aws, bodies
+):
+    arn = machines.arn("slow", asl.waiting(1))
+    aws_faults.add_rule(when(reached_then_lost(aws.url), action="StartExecution", times=1))
+    result = start("--state-machine-arn", arn, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert len(bodies(aws_faults, "StartExecution")) == 2
+    executions = machines.executions(arn)
+    assert [e["executionArn"] for e in executions] == [result.json["results"][0]["run_id"]]
+
+
+def test_a_lost_answer_of_an_execution_that_ended_since_is_recognised_as_ours(
+    start, machines, asl, aws_faults, aws
+):
+    arn = machines.arn("hello", asl.passing())
+
+    def until_ended() -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            listed = machines.executions(arn)
+            if listed and listed[0]["status"] != "RUNNING":
+                return
+            time.sleep(0.02)
+
+    lost = reached_then_lost(aws.url, settle=until_ended)
+    aws_faults.add_rule(when(lost, action="StartExecution", times=1))
+    result = start("--state-machine-arn", arn, "--input", '{"n": 1}', "--json")
+    assert result.exit_code == 0, result.stderr
+    row = result.json["results"][0]
+    assert row["status"] == "SUCCEEDED"
+    assert row["output"] == {"n": 1, "result": {"greeting": "hello"}}
+    assert "an earlier attempt of this start had reached Step Functions" in result.stderr
+    assert len(machines.executions(arn)) == 1
+
+
+def test_throttling_that_never_ends_is_throttled_and_starts_nothing(
+    start, machines, asl, aws_faults
+):
+    from paradime import engine
+    from paradime_aws.session import DEFAULT_MAX_ATTEMPTS
+
+    busy = machines.arn("busy", asl.passing())
+    calm = machines.arn("calm", asl.passing(), region="eu-west-1")
+    throttled = when(
+        lambda r: throttle("states") if b":us-east-1:" in r.body else None,
+        action="StartExecution",
+    )
+    aws_faults.add_rule(throttled)
+    result = start("--state-machine-arn", busy, "--state-machine-arn", calm, "--json")
+    assert result.exit_code == 1
+    assert result.statuses == {busy: "THROTTLED", calm: "SUCCEEDED"}
+    assert (
+        result.json["results"][0]["error"] == "StartExecution: ThrottlingException: Rate exceeded"
+    )
+    assert machines.executions(busy) == []
+    starts = aws_faults.count("StartExecution")
+    assert starts == engine.TRIGGER_ATTEMPTS * DEFAULT_MAX_ATTEMPTS + 1
+
+
+def test_access_denied_is_final_and_not_retried(start, machines, asl, aws_faults):
+    arn = machines.arn("hello", asl.passing())
+    denied = aws_error("AccessDeniedException", "User is not authorized to perform StartExecution")
+    aws_faults.add_rule(when(denied, action="StartExecution"))
+    result = start("--state-machine-arn", arn, "--json")
+    assert result.exit_code == 1
+    row = result.json["results"][0]
+    assert row["status"] == "ERROR"
+    assert row["error"] == (
+        "StartExecution: AccessDeniedException: User is not authorized to perform StartExecution"
+    )
+    assert aws_faults.count("StartExecution") == 1
+
+
+def test_failing_status_checks_are_retried_until_the_outcome_is_known(
+    start, machines, asl, aws_faults
+):
+    arn = machines.arn("hello", asl.passing())
+    # Five 5xx answers: botocore's four attempts of one poll, then one of the next poll.
+    aws_faults.add_rule(when(server_error(), action="DescribeExecution", times=5))
+    result = start("--state-machine-arn", arn, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "status check failed (1 in a row)" in result.stderr
+    assert aws_faults.count("DescribeExecution") == 6
+
+
+def test_a_throttled_name_lookup_is_retried(start, machines, asl, aws_faults):
+    machines.arn("nightly", asl.passing())
+    aws_faults.add_rule(when(throttle("states"), action="ListStateMachines", times=5))
+    result = start("--state-machine-arn", "nightly", "--json")
+    assert result.statuses == {"nightly": "SUCCEEDED"}, result.stdout
+    assert aws_faults.count("ListStateMachines") == 6
