@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from paradime.testing import run_cli
+from paradime_aws.testing import aws_error, when
 
 COMMAND = "aws-sagemaker-start-pipeline"
 
@@ -158,3 +159,21 @@ def test_table_output_names_each_pipeline_and_its_status(sagemaker, pipelines, f
     assert "train" in result.stdout and "SUCCEEDED" in result.stdout
     assert "pipeline 'gone' not found" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_missing_pipeline_as_aws_reports_it_names_the_pipeline(
+    aws_faults, sagemaker, fast_polling
+):
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/retired"
+    aws_faults.add_rule(
+        when(aws_error("ResourceNotFound", f"Pipeline '{arn}' does not exist."),
+             action="StartPipelineExecution")
+    )  # fmt: skip
+    result = start("--pipeline-name", arn)
+    assert result.exit_code == 1
+    row = result.json["results"][0]
+    assert row["status"] == "ERROR"
+    assert row["error"] == (
+        f"pipeline '{arn}' not found (ResourceNotFound: Pipeline '{arn}' does not exist.)"
+    )
+    assert aws_faults.count("StartPipelineExecution") == 1  # not retried
