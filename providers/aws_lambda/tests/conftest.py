@@ -45,8 +45,8 @@ class Behaviour:
     :param lines: the function's own log lines.
     :param async_outcome: what an Event invocation writes to the log group: ``success``,
         ``python-error``, ``node-error``, ``timeout``, ``runtime-exit``, ``json-success``,
-        ``json-timeout``, ``logged-error`` (an error logged by a function that succeeds), or
-        ``none`` (the function writes no logs, so its log group never appears).
+        ``json-timeout``, ``logged-error`` (an error logged by a function that succeeds),
+        ``running`` (started, never ends) or ``none`` (no logs, so no log group).
     """
 
     function_error: str | None = None
@@ -127,6 +127,8 @@ def lambda_log_lines(request_id: str, behaviour: Behaviour, version: str) -> lis
     if outcome == "runtime-exit":
         exited = f"RequestId: {rid} Error: Runtime exited with error: exit status 1"
         return [start, *own, exited, "Runtime.ExitError", end, report]
+    if outcome == "running":
+        return [start, *own]
     if outcome == "logged-error":
         logged = f"[ERROR]\t{_now_iso()}\t{rid}\tretrying the upstream call"
         return [start, *own, logged, end, report]

@@ -1,0 +1,154 @@
+"""Event invocations: STARTED without waiting, followed through CloudWatch Logs with waiting.
+
+The emulated functions write their log lines in Lambda's formats (see conftest.py); what the CLI
+reports is read from the emulator's CloudWatch Logs over HTTP.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from paradime.testing import CliResult, run_cli
+from paradime_aws.testing import aws_error, throttle, when
+
+FILTER = "FilterLogEvents"
+
+
+def invoke_event(*args: str) -> CliResult:
+    return run_cli(["run", "aws-lambda-invoke", "--invocation-type", "Event", *args])
+
+
+def test_event_without_waiting_is_started_with_the_request_id(functions, lambda_emulator):
+    functions.create("fire")
+    result = invoke_event(
+        "--function-name", "fire", "--payload", '{"k": 1}', "--no-wait-for-completion", "--json"
+    )
+    assert result.exit_code == 0, result.stdout
+    row = result.json["results"][0]
+    assert row["status"] == "STARTED"
+    (seen,) = lambda_emulator.invoked("fire")
+    assert seen.invocation_type == "Event"
+    assert seen.payload == b'{"k": 1}'
+    assert row["run_id"] == seen.request_id
+    assert row["log_group"] == "/aws/lambda/fire"
+
+
+def test_event_waited_for_succeeds_when_its_end_and_report_lines_appear(
+    functions, lambda_emulator, fast_polling
+):
+    functions.create("nightly")
+    lambda_emulator.behave("nightly", lines=["processed 1200 records"])
+    result = invoke_event("--function-name", "nightly", "--json")
+    assert result.exit_code == 0, result.stdout
+    row = result.json["results"][0]
+    assert row["status"] == "SUCCEEDED"
+    assert row["run_id"] == lambda_emulator.invoked("nightly")[0].request_id
+    assert row["log_group"] == "/aws/lambda/nightly"
+    assert "[$LATEST]" in row["log_stream"]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "error"),
+    [
+        ("python-error", "ValueError: boom"),
+        ("node-error", "ValueError: boom"),
+        ("timeout", "Task timed out after 3.00 seconds"),
+        ("runtime-exit", "Runtime exited with error: exit status 1"),
+        ("json-timeout", "the invocation ended with status timeout"),
+    ],
+)
+def test_event_waited_for_fails_on_the_functions_error_lines(
+    functions, lambda_emulator, fast_polling, outcome, error
+):
+    functions.create("flaky", "steady")
+    lambda_emulator.behave("flaky", async_outcome=outcome)
+    result = invoke_event("--function-name", "flaky,steady", "--json")
+    assert result.exit_code == 1
+    assert result.statuses == {"flaky": "FAILED", "steady": "SUCCEEDED"}
+    assert result.json["results"][0]["error"] == error
+
+
+@pytest.mark.parametrize("outcome", ["json-success", "logged-error"])
+def test_event_waited_for_succeeds_in_json_format_and_despite_logged_errors(
+    functions, lambda_emulator, fast_polling, outcome
+):
+    functions.create("fine")
+    lambda_emulator.behave("fine", async_outcome=outcome)
+    result = invoke_event("--function-name", "fine", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert result.statuses == {"fine": "SUCCEEDED"}
+
+
+def test_a_custom_log_group_is_followed(functions, lambda_emulator, fast_polling):
+    functions.create("custom", LoggingConfig={"LogFormat": "Text", "LogGroup": "/team/jobs"})
+    lambda_emulator.behave("custom", async_outcome="python-error")
+    result = invoke_event("--function-name", "custom", "--json")
+    row = result.json["results"][0]
+    assert row["status"] == "FAILED"
+    assert row["log_group"] == "/team/jobs"
+
+
+def test_a_log_group_that_appears_late_is_waited_for(
+    aws_faults, functions, lambda_emulator, fast_polling
+):
+    functions.create("cold")
+    missing = aws_error("ResourceNotFoundException", "The specified log group does not exist.", 400)
+    aws_faults.add_rule(when(missing, action=FILTER, times=2))
+    result = invoke_event("--function-name", "cold", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert result.statuses == {"cold": "SUCCEEDED"}
+    assert "log group /aws/lambda/cold does not exist yet" in result.stderr
+    assert aws_faults.count(FILTER) >= 3
+
+
+def test_no_log_group_ends_started_saying_completion_is_unknown(
+    functions, lambda_emulator, fast_polling, monkeypatch
+):
+    monkeypatch.setattr("paradime_aws_lambda.runner.LOG_GROUP_GRACE_S", 0.0)
+    functions.create("silent")
+    lambda_emulator.behave("silent", async_outcome="none")
+    result = invoke_event("--function-name", "silent", "--json")
+    assert result.exit_code == 1  # waiting was asked for, and success is unknown
+    row = result.json["results"][0]
+    assert row["status"] == "STARTED"
+    assert row["run_id"] == lambda_emulator.invoked("silent")[0].request_id
+    assert "completion could not be tracked" in row["error"]
+    assert "log group /aws/lambda/silent does not exist" in row["error"]
+
+
+def test_logs_we_may_not_read_end_started_saying_why(
+    aws_faults, functions, lambda_emulator, fast_polling
+):
+    functions.create("private")
+    denied = aws_error("AccessDeniedException", "not authorized to perform: logs:Filter", 400)
+    aws_faults.add_rule(when(denied, action=FILTER))
+    result = invoke_event("--function-name", "private", "--json")
+    assert result.exit_code == 1
+    row = result.json["results"][0]
+    assert row["status"] == "STARTED"
+    assert "completion could not be tracked" in row["error"]
+    assert "AccessDeniedException: not authorized to perform: logs:Filter" in row["error"]
+    assert aws_faults.count(FILTER) == 1
+
+
+def test_throttled_log_reads_are_retried(aws_faults, functions, lambda_emulator, fast_polling):
+    functions.create("popular")
+    aws_faults.add_rule(when(throttle("logs"), action=FILTER, times=2))
+    result = invoke_event("--function-name", "popular", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert len(lambda_emulator.invoked("popular")) == 1
+
+
+def test_an_invocation_still_running_at_the_timeout_is_timed_out(
+    functions, lambda_emulator, fast_polling
+):
+    functions.create("endless")
+    lambda_emulator.behave("endless", async_outcome="running")
+    result = invoke_event("--function-name", "endless", "--timeout-minutes", "0.01", "--json")
+    assert result.exit_code == 1
+    row = result.json["results"][0]
+    assert row["status"] == "TIMED_OUT"
+    assert row["run_id"] == lambda_emulator.invoked("endless")[0].request_id
+    assert "still running at the 0.01-minute timeout" in row["error"]
+    assert "cannot stop its runs" in row["error"]
+    assert "--cancel-on-exit" not in row["error"]
