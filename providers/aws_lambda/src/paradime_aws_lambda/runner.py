@@ -23,7 +23,7 @@ from typing import Any
 from paradime.api import RunContext, RunError, RunState, RunStatus, UsageError
 from paradime.hookspecs import Lister, Runner
 from paradime_aws.errors import error_code, http_status, is_auth, is_transient, to_run_error
-from paradime_aws.session import AwsSession, console_url
+from paradime_aws.session import READ_TIMEOUT_S, AwsSession, console_url
 from paradime_aws_lambda import logscan
 from paradime_aws_lambda.inputs import Payload, check_payload_size
 from paradime_aws_lambda.targets import FunctionRef, parse_function
@@ -167,7 +167,7 @@ class LambdaRunner(Runner):
         client = self.session.client(
             "lambda",
             region,
-            read_timeout=read_timeout if invocation_type == "RequestResponse" else 60,
+            read_timeout=read_timeout if invocation_type == "RequestResponse" else READ_TIMEOUT_S,
             max_attempts=1,
         )
         try:
@@ -184,12 +184,9 @@ class LambdaRunner(Runner):
         if config and config.get("FunctionArn"):
             details["function_arn"] = config["FunctionArn"]
         if invocation_type == "DryRun":
+            # Lambda validated the parameters and permissions; the function did not run.
             return RunState(
-                RunStatus.SUCCEEDED,
-                run_id=request_id,
-                console_url=url,
-                output="DryRun: parameters and permissions validated; the function did not run",
-                details=details,
+                RunStatus.SUCCEEDED, run_id=request_id, console_url=url, details=details
             )
         if invocation_type == "Event":
             log_group = self._log_group(ref, config)
