@@ -127,19 +127,16 @@ def no_retry_delay(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # -- state machines -----------------------------------------------------------------------
-def pass_machine(result: Any = None) -> dict[str, Any]:
-    """Adds ``result`` under ``$.result`` of the input and ends."""
-    return {
-        "StartAt": "Greet",
-        "States": {
-            "Greet": {
-                "Type": "Pass",
-                "Result": result if result is not None else {"greeting": "hello"},
-                "ResultPath": "$.result",
-                "End": True,
-            }
-        },
+def pass_machine(result: Any = None, result_path: str | None = "$.result") -> dict[str, Any]:
+    """Adds ``result`` under ``result_path`` of the input (``None``: replaces it) and ends."""
+    state: dict[str, Any] = {
+        "Type": "Pass",
+        "Result": result if result is not None else {"greeting": "hello"},
+        "End": True,
     }
+    if result_path is not None:
+        state["ResultPath"] = result_path
+    return {"StartAt": "Greet", "States": {"Greet": state}}
 
 
 def fail_machine(error: str = "Demo.Failure", cause: str = "the job failed") -> dict[str, Any]:

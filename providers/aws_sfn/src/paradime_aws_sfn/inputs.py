@@ -127,7 +127,15 @@ def parse_input(value: str) -> str:
 
 
 def parse_input_file(path: str) -> str:
-    """``--input-file``: a file of JSON, or ``-`` for standard input."""
+    """``--input-file``: a path, or ``-`` for standard input; read by :func:`read_input_file`
+    once the options are known not to conflict (so a usage error never waits on stdin)."""
+    if not path.strip():
+        raise UsageError("empty path")
+    return path
+
+
+def read_input_file(path: str) -> str:
+    """The JSON text of an ``--input-file``, checked like ``--input``."""
     source = "standard input" if path == "-" else f"'{path}'"
     try:
         if path == "-":

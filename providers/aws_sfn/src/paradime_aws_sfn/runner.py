@@ -29,7 +29,7 @@ from paradime.api import RunContext, RunError, RunState, RunStatus, UsageError
 from paradime.hookspecs import Lister, Runner
 from paradime_aws.errors import error_code, to_run_error
 from paradime_aws.session import AwsSession, console_url
-from paradime_aws_sfn.inputs import MachineRef, machine_ref
+from paradime_aws_sfn.inputs import MachineRef, machine_ref, read_input_file
 
 SERVICE = "stepfunctions"
 AWS_ERRORS = (BotoCoreError, ClientError)
@@ -454,8 +454,11 @@ def build_runner(params: Mapping[str, Any], context: RunContext) -> StepFunction
     if params.get("input") is not None and params.get("input_file") is not None:
         raise UsageError("give the execution input with --input or --input-file, not both")
     input_text = params.get("input")
-    if input_text is None:
-        input_text = params.get("input_file")
+    if params.get("input_file") is not None:
+        try:
+            input_text = read_input_file(params["input_file"])
+        except UsageError as exc:
+            raise UsageError(f"invalid value for '--input-file': {exc}") from None
     return StepFunctionsRunner(
         AwsSession(params, context),
         context,
