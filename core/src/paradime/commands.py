@@ -331,12 +331,18 @@ def _report(
         print_results_table(results)
     if exit_override is not None:
         code = exit_override
-    try:
-        get_manager().pm.hook.paradime_run_finished(
-            command=command.name, results=results, exit_code=code
-        )
-    except Exception as exc:  # an observer must not change the outcome
-        print(f"Warning: a paradime_run_finished hook failed: {exc}", file=sys.stderr)
+    # Each observer on its own, in pluggy's order: one failing must neither change the outcome
+    # nor silence the others (a single hook call stops at the first exception).
+    arguments = {"command": command.name, "results": results, "exit_code": code}
+    for impl in reversed(get_manager().pm.hook.paradime_run_finished.get_hookimpls()):
+        try:
+            impl.function(*(arguments[name] for name in impl.argnames))
+        except Exception as exc:
+            print(
+                f"Warning: a paradime_run_finished hook failed (provider '{impl.plugin_name}'): "
+                f"{exc}",
+                file=sys.stderr,
+            )
     return code
 
 
