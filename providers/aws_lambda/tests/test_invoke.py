@@ -226,3 +226,49 @@ def test_secrets_never_appear_in_the_output(aws, functions, lambda_emulator):
     result = invoke("--function-name", "hello,missing", "--log-level", "debug", "--json")
     assert result.exit_code == 1
     assert secret not in result.stdout + result.stderr
+
+
+def test_region_and_keys_given_as_options(aws, functions, lambda_emulator, monkeypatch):
+    functions.create("regional", region="eu-west-1")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(key)
+    secret = "option-secret-0123456789abcdefghij"
+    result = invoke(
+        "--function-name",
+        "regional",
+        "--aws-region",
+        "eu-west-1",
+        "--aws-access-key-id",
+        "AKIAOPTIONKEY0000000",
+        "--aws-secret-access-key",
+        secret,
+        "--log-level",
+        "debug",
+        "--json",
+    )
+    assert result.exit_code == 0, result.stdout
+    assert "region=eu-west-1" in result.json["results"][0]["console_url"]
+    assert len(lambda_emulator.invoked("regional")) == 1
+    assert secret not in result.stdout + result.stderr
+
+
+def test_cancel_on_exit_cannot_stop_an_invocation_and_says_so(
+    functions, lambda_emulator, fast_polling
+):
+    functions.create("endless")
+    lambda_emulator.behave("endless", async_outcome="running")
+    result = invoke(
+        "--function-name",
+        "endless",
+        "--invocation-type",
+        "Event",
+        "--timeout-minutes",
+        "0.01",
+        "--cancel-on-exit",
+        "--json",
+    )
+    assert result.exit_code == 1
+    row = result.json["results"][0]
+    assert row["status"] == "TIMED_OUT"
+    assert "aws-lambda-invoke cannot stop its runs" in row["error"]
+    assert "stopping the remote run" not in result.stderr
