@@ -459,21 +459,26 @@ def test_every_installed_command_help_runs(name):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(
-    "name", ["scripted-run", "scripted-trigger", "scripted-list", "meta-run", "meta-old-run"]
-)
+IN_PROCESS_COMMANDS = [
+    "meta-basic-run",
+    "meta-list",
+    "meta-old-run",
+    "meta-run",
+    "scripted-list",
+    "scripted-run",
+    "scripted-trigger",
+]
+
+
+@pytest.mark.parametrize("name", IN_PROCESS_COMMANDS)
 def test_in_process_command_help_runs(paradime_register, name):
     paradime_register(ScriptedProvider(), Provider())
     result = run_cli(["run", name, "--help"])
     assert result.exit_code == 0, result.stderr
-    assert "--help" in result.stdout
+    assert result.stdout.startswith(f"Usage: paradime run {name} [OPTIONS]")
 
 
-def test_the_scripted_commands_checked_above_are_all_of_them(paradime_register):
-    manager = paradime_register(ScriptedProvider())
+def test_the_in_process_commands_checked_above_are_all_of_them(paradime_register):
+    manager = paradime_register(ScriptedProvider(), Provider())
     manager.collect_commands()
-    assert sorted([*manager.commands, *manager.aliases]) == [
-        "scripted-list",
-        "scripted-run",
-        "scripted-trigger",
-    ]
+    assert sorted([*manager.commands, *manager.aliases]) == IN_PROCESS_COMMANDS
