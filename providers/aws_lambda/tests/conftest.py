@@ -47,6 +47,8 @@ class Behaviour:
         ``python-error``, ``node-error``, ``timeout``, ``runtime-exit``, ``json-success``,
         ``json-timeout``, ``logged-error`` (an error logged by a function that succeeds),
         ``running`` (started, never ends) or ``none`` (no logs, so no log group).
+    :param after_failed_invocation: an Event invocation's lines follow, in the same stream and
+        the same millisecond, those of an earlier invocation that failed.
     """
 
     function_error: str | None = None
@@ -55,6 +57,7 @@ class Behaviour:
     result: bytes | None = None
     lines: list[str] = field(default_factory=list)
     async_outcome: str = "success"
+    after_failed_invocation: bool = False
 
 
 @dataclass
@@ -207,6 +210,9 @@ def lambda_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[LambdaEmulator]
         if invocation_type == "Event":
             if behaviour.async_outcome != "none":
                 lines = lambda_log_lines(request_id, behaviour, version)
+                if behaviour.after_failed_invocation:
+                    earlier = Behaviour(async_outcome="python-error", error_message="earlier")
+                    lines = lambda_log_lines(str(uuid.uuid4()), earlier, version) + lines
                 _write_logs(fn, _log_group(fn), lines)
             return b""
         sync = Behaviour(

@@ -79,6 +79,16 @@ def test_event_waited_for_succeeds_in_json_format_and_despite_logged_errors(
     assert result.statuses == {"fine": "SUCCEEDED"}
 
 
+def test_an_earlier_invocations_error_in_the_same_stream_is_not_this_ones(
+    functions, lambda_emulator, fast_polling
+):
+    functions.create("reused")
+    lambda_emulator.behave("reused", after_failed_invocation=True)
+    result = invoke_event("--function-name", "reused", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert result.statuses == {"reused": "SUCCEEDED"}
+
+
 def test_a_custom_log_group_is_followed(functions, lambda_emulator, fast_polling):
     functions.create("custom", LoggingConfig={"LogFormat": "Text", "LogGroup": "/team/jobs"})
     lambda_emulator.behave("custom", async_outcome="python-error")

@@ -27,6 +27,7 @@ _REPORT_STATUS = re.compile(r"\bStatus: (\w+)")
 _REPORT_ERROR_TYPE = re.compile(r"\bError Type: (\S+)")
 _TIMED_OUT = re.compile(r"(Task timed out after [\d.]+ seconds)")
 _PYTHON_UNHANDLED = re.compile(r"^\[ERROR\] ([A-Za-z_][\w.]*)(?::\s?(.*))?$")
+_BOUNDARY = re.compile(r"^(START|END|REPORT) RequestId: ([\w-]+)")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,24 @@ def classify(message: str, request_id: str) -> LineFact | None:
             failure = _error_document(doc)
             if failure:
                 return LineFact("failure", failure)
+    return None
+
+
+def boundary(message: str) -> str | None:
+    """The request id of a line that opens or closes an invocation (START, END, REPORT, or a
+    JSON ``platform.start``/``platform.report`` record), else None."""
+    match = _BOUNDARY.match(message.strip())
+    if match:
+        return match.group(2)
+    doc = _json(message)
+    record = doc.get("record") if doc is not None else None
+    if (
+        doc is not None
+        and isinstance(record, dict)
+        and str(doc.get("type")).startswith("platform.")
+    ):
+        request_id = record.get("requestId")
+        return str(request_id) if request_id else None
     return None
 
 

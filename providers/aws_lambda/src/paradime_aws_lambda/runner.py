@@ -353,7 +353,7 @@ class LambdaRunner(Runner):
                 RunStatus.FAILED, error=handle["failure"], handle=handle, details=details
             )
         # The END line is in; the runtime's own error lines carry no request id, so read this
-        # invocation's lines (its stream, between its START and END) next.
+        # invocation's lines (its stream, from its START to its END) next.
         start_stream, start_ms = handle.get("start") or (stream, handle["since_ms"])
         handle.update(
             phase="inspect",
@@ -361,7 +361,7 @@ class LambdaRunner(Runner):
             start_ms=start_ms,
             end_ms=end_ms,
             next_token=None,
-            seen_start=False,
+            candidate=None,
         )
         return RunState(RunStatus.RUNNING, message="finished; reading its log", handle=handle)
 
@@ -370,21 +370,32 @@ class LambdaRunner(Runner):
         details = {"log_group": handle["log_group"], "log_stream": handle["stream"]}
         for event in events:
             message = str(event.get("message", ""))
-            fact = logscan.classify(message, request_id)
-            if fact is not None and fact.kind == "start":
-                handle["seen_start"] = True
-                continue
-            if fact is not None and fact.kind in ("end", "report"):
-                return RunState(RunStatus.SUCCEEDED, handle=handle, details=details)
-            # Lines before this invocation's START belong to an earlier one in the same stream.
-            if not handle.get("seen_start") and "start" in handle:
+            owner = logscan.boundary(message)
+            if owner is not None:
+                fact = logscan.classify(message, request_id) if owner == request_id else None
+                if fact is not None and fact.kind in ("end", "report"):
+                    if handle.get("candidate"):
+                        return RunState(
+                            RunStatus.FAILED,
+                            error=handle["candidate"],
+                            handle=handle,
+                            details=details,
+                        )
+                    return RunState(RunStatus.SUCCEEDED, handle=handle, details=details)
+                # An invocation starts or ends here: error lines before it were not this one's.
+                handle["candidate"] = None
                 continue
             failure = logscan.unhandled_error(message)
-            if failure:
-                return RunState(RunStatus.FAILED, error=failure, handle=handle, details=details)
+            if failure and not handle.get("candidate"):
+                handle["candidate"] = failure
         if handle.get("next_token"):
             return RunState(RunStatus.RUNNING, message="finished; reading its log", handle=handle)
-        return RunState(RunStatus.SUCCEEDED, handle=handle, details=details)
+        return RunState(
+            RunStatus.FAILED if handle.get("candidate") else RunStatus.SUCCEEDED,
+            error=handle.get("candidate"),
+            handle=handle,
+            details=details,
+        )
 
     def _untracked(self, target: str, handle: dict[str, Any], exc: BaseException) -> RunState:
         """A log read failed: wait, retry, or end as STARTED saying completion is unknown."""
