@@ -10,6 +10,7 @@ delay is the point). Every request is recorded, answered or not.
 from __future__ import annotations
 
 import http.client
+import random
 import socket
 import struct
 import threading
@@ -227,3 +228,41 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         self.close_connection = True
+
+
+def when(
+    outcome: Outcome | Callable[[ProxyRequest], Outcome],
+    *,
+    action: str | None = None,
+    service: str | None = None,
+    times: int | None = None,
+    probability: float = 1.0,
+    seed: int = 1,
+) -> Callable[[ProxyRequest], Outcome]:
+    """A proxy rule: answer ``outcome`` for matching requests.
+
+    :param action: match the X-Amz-Target operation (``StartExecution``) or a substring of
+        ``METHOD path`` (``/invocations``).
+    :param service: match the SigV4 scope service of AWS requests (``lambda``, ``states``).
+    :param times: stop after this many faults.
+    :param probability: inject into this share of matching requests (seeded: repeatable).
+    """
+    rng = random.Random(seed)
+    lock = threading.Lock()
+    state = {"left": times}
+
+    def rule(request: ProxyRequest) -> Outcome:
+        if action is not None and action != request.action and action not in request.action:
+            return None
+        if service is not None and request.service != service:
+            return None
+        with lock:
+            if state["left"] is not None and state["left"] <= 0:
+                return None
+            if probability < 1.0 and rng.random() >= probability:
+                return None
+            if state["left"] is not None:
+                state["left"] -= 1
+        return outcome(request) if callable(outcome) else outcome
+
+    return rule

@@ -18,15 +18,14 @@ from __future__ import annotations
 import json
 import os
 import random
-import threading
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from paradime.testing.proxy import RESET, Delay, FaultProxy, Outcome, ProxyRequest, Reply
+from paradime.testing.proxy import RESET, Delay, FaultProxy, Reply, when
 
 FAKE_KEY_ID = "AKIAPARADIMETESTKEY0"
 FAKE_SECRET = "paradime-test-secret-key-0123456789abcdef"
@@ -165,44 +164,6 @@ def throttle(service: str | None) -> Reply:
 
 def server_error() -> Reply:
     return aws_error("ServiceException", "Internal failure injected by the fault proxy", 500)
-
-
-def when(
-    outcome: Outcome | Callable[[ProxyRequest], Outcome],
-    *,
-    action: str | None = None,
-    service: str | None = None,
-    times: int | None = None,
-    probability: float = 1.0,
-    seed: int = 1,
-) -> Callable[[ProxyRequest], Outcome]:
-    """A proxy rule: answer ``outcome`` for matching requests.
-
-    :param action: match the X-Amz-Target operation (``StartExecution``) or a substring of
-        ``METHOD path`` (``/invocations``).
-    :param service: match the SigV4 scope service (``lambda``, ``states``, ``sagemaker``).
-    :param times: stop after this many faults.
-    :param probability: inject into this share of matching requests (seeded: repeatable).
-    """
-    rng = random.Random(seed)
-    lock = threading.Lock()
-    state = {"left": times}
-
-    def rule(request: ProxyRequest) -> Outcome:
-        if action is not None and action != request.action and action not in request.action:
-            return None
-        if service is not None and request.service != service:
-            return None
-        with lock:
-            if state["left"] is not None and state["left"] <= 0:
-                return None
-            if probability < 1.0 and rng.random() >= probability:
-                return None
-            if state["left"] is not None:
-                state["left"] -= 1
-        return outcome(request) if callable(outcome) else outcome
-
-    return rule
 
 
 __all__ = [
