@@ -22,7 +22,7 @@ from typing import Any
 
 from paradime.api import RunContext, RunError, RunState, RunStatus, UsageError
 from paradime.hookspecs import Lister, Runner
-from paradime_aws.errors import error_code, http_status, is_auth, is_transient, to_run_error
+from paradime_aws.errors import error_code, http_status, is_transient, to_run_error
 from paradime_aws.session import READ_TIMEOUT_S, AwsSession, console_url
 from paradime_aws_lambda import logscan
 from paradime_aws_lambda.inputs import Payload, check_payload_size
@@ -147,12 +147,6 @@ class LambdaRunner(Runner):
         invocation_type = self.settings.invocation_type
         function_timeout = int((config or {}).get("Timeout") or MAX_FUNCTION_TIMEOUT_S)
         read_timeout = min(function_timeout, MAX_FUNCTION_TIMEOUT_S) + READ_TIMEOUT_MARGIN_S
-        if invocation_type == "RequestResponse" and function_timeout > self.context.timeout_s:
-            self.logger.warning(
-                f"the function may run {function_timeout} s, longer than --timeout-minutes "
-                f"({self.context.timeout_s / 60:g}): the wait may end before its answer",
-                target=target,
-            )
         request: dict[str, Any] = {"FunctionName": ref.function_name}
         request["InvocationType"] = invocation_type
         if qualifier:
@@ -187,6 +181,13 @@ class LambdaRunner(Runner):
             # Lambda validated the parameters and permissions; the function did not run.
             return RunState(
                 RunStatus.SUCCEEDED, run_id=request_id, console_url=url, details=details
+            )
+        if invocation_type == "Event" and not request_id:
+            return RunState(
+                RunStatus.STARTED,
+                console_url=url,
+                error="invoked, but Lambda's answer carried no request id to follow it by",
+                details=details,
             )
         if invocation_type == "Event":
             log_group = self._log_group(ref, config)
@@ -263,7 +264,7 @@ class LambdaRunner(Runner):
                 "lambda", region
             ).get_function_configuration(**request)
         except Exception as exc:
-            if is_auth(exc) and error_code(exc) in ("AccessDeniedException", "AccessDenied"):
+            if error_code(exc) in ("AccessDeniedException", "AccessDenied"):
                 self.logger.warning(
                     "cannot read the function's configuration "
                     f"({error_code(exc)}); invoking with the longest read timeout "
@@ -274,6 +275,13 @@ class LambdaRunner(Runner):
             raise to_run_error(exc, subject=f"function '{target}'") from None
         with self._lock:
             self._configs[key] = config
+        timeout = int(config.get("Timeout") or 0)
+        if self.settings.invocation_type == "RequestResponse" and timeout > self.context.timeout_s:
+            self.logger.warning(
+                f"the function may run {timeout} s, longer than --timeout-minutes "
+                f"({self.context.timeout_s / 60:g}): the wait may end before its answer",
+                target=target,
+            )
         return config
 
     @staticmethod
