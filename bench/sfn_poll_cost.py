@@ -6,8 +6,8 @@
 Core's engine drives the real Step Functions runner against a moto server (really interpreting
 the state machine: a Wait of N seconds, then a Pass) through the fault proxy, which counts every
 request by action. Time is virtual: the engine runs on :class:`paradime.polling.FakeClock`, and
-moto's Wait state is patched to wait on that same clock, so a 5-minute execution takes about a
-second. The clock only moves when the emulator is idle in a Wait state or done, so what the
+moto's Wait state is patched to wait on that same clock, so a 5-minute execution takes a few
+seconds. The clock only moves when the emulator is idle in a Wait state or done, so what the
 runner sees is exactly what it would see in real time.
 
 Printed per scenario: the calls per execution by action (median over seeds), and how long after
