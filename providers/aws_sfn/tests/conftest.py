@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import SimpleNamespace
@@ -83,22 +83,21 @@ def _unqualified_start(original: Callable[..., Any]) -> Callable[..., Any]:
     return start_execution
 
 
-@pytest.fixture(scope="session", autouse=True)
-def moto_gaps_closed() -> Iterator[None]:
+@pytest.fixture(autouse=True)
+def moto_gaps_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The patches above, for each test of this package only."""
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
     from moto.stepfunctions.responses import StepFunctionResponse
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            StepFunctionResponse, "start_sync_execution", _start_sync_execution, raising=False
-        )
-        patch.setattr(StepFunctionResponse, "stop_execution", _stop_execution)
-        patch.setattr(
-            StepFunctionsParserBackend,
-            "start_execution",
-            _unqualified_start(StepFunctionsParserBackend.start_execution),
-        )
-        yield
+    monkeypatch.setattr(
+        StepFunctionResponse, "start_sync_execution", _start_sync_execution, raising=False
+    )
+    monkeypatch.setattr(StepFunctionResponse, "stop_execution", _stop_execution)
+    monkeypatch.setattr(
+        StepFunctionsParserBackend,
+        "start_execution",
+        _unqualified_start(StepFunctionsParserBackend.start_execution),
+    )
 
 
 TIMEOUT_ERROR = "States.Timeout"

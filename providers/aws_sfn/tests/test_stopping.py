@@ -91,16 +91,15 @@ def paradime_script() -> str:
     return found
 
 
-def test_sigint_with_cancel_on_exit_stops_the_execution_and_exits_130(machines, asl, aws):
-    arn = machines.arn("long", asl.waiting(120))
+def interrupt_a_running_start(machines, aws, arn, *flags):  # type: ignore[no-untyped-def]
+    """Run the console script, send SIGINT once the execution runs; (exit code, row)."""
     process = subprocess.Popen(
-        [paradime_script(), "run", COMMAND, "--state-machine-arn", arn, "--cancel-on-exit",
-         "--json"],
+        [paradime_script(), "run", COMMAND, "--state-machine-arn", arn, *flags, "--json"],
         env={**os.environ, **aws.env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not machines.executions(arn):
@@ -112,11 +111,27 @@ def test_sigint_with_cancel_on_exit_stops_the_execution_and_exits_130(machines, 
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, stderr
-    row = json.loads(stdout)["results"][0]
+    assert stdout, stderr
+    return process.returncode, json.loads(stdout)["results"][0]
+
+
+def test_sigint_with_cancel_on_exit_stops_the_execution_and_exits_130(machines, asl, aws):
+    arn = machines.arn("long", asl.waiting(120))
+    code, row = interrupt_a_running_start(machines, aws, arn, "--cancel-on-exit")
+    assert code == 130
     assert row["status"] == "STOPPED"
     assert row["error"].startswith("interrupted by SIGINT; stop requested")
     assert machines.describe(row["run_id"])["status"] == "ABORTED"
     assert aborted_event(machines, row["run_id"])["cause"] == (
         f"stopped by paradime {COMMAND}: interrupted by SIGINT"
     )
+
+
+def test_sigint_without_cancel_on_exit_reports_the_execution_still_running(machines, asl, aws):
+    arn = machines.arn("long", asl.waiting(120))
+    code, row = interrupt_a_running_start(machines, aws, arn)
+    assert code == 130
+    assert row["status"] == "RUNNING"
+    assert "still running remotely" in row["error"]
+    assert machines.describe(row["run_id"])["status"] == "RUNNING"
+    machines.client().stop_execution(executionArn=row["run_id"])
