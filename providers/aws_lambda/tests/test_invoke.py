@@ -30,7 +30,6 @@ def test_the_functions_answer_is_the_output_and_its_request_id_the_run_id(
     assert seen.invocation_type == "RequestResponse"
     assert row["run_id"] == seen.request_id
     assert row["executed_version"] == "$LATEST"
-    assert row["function_arn"].endswith(":function:hello")
     assert row["console_url"].endswith("#/functions/hello")
 
 

@@ -3,8 +3,12 @@
 Imported only when a command runs (it pulls in botocore through :mod:`paradime_aws`).
 
 No duplicate invocations: an ``Invoke`` is sent with botocore's retries off and a read timeout
-longer than the function's own timeout, because botocore's default 60 s timeout plus its retries
-would invoke a long-running function again. Only a throttle (Lambda refused the call) is retried,
+longer than any function may run (Lambda's 15-minute maximum plus a margin), because botocore's
+default 60 s timeout plus its retries would invoke a long-running function again. The function's
+configuration is not read first: that would double the calls per target, and Lambda's
+control-plane quota (far below its invoke quota) would throttle large fan-outs; the command's
+deadline still bounds the wait. Only an Event invocation that is waited for reads it, for the
+log group to follow. Only a throttle (Lambda refused the call) is retried,
 by core, with backoff; a 5xx, a dropped connection or a read timeout may have reached Lambda, so
 the run ends ``ERROR`` with a message saying so and the request id when one is known.
 """
@@ -143,10 +147,10 @@ class LambdaRunner(Runner):
         region = ref.region or self.session.region
         # A target's own ":alias" wins over --qualifier, which is for targets naming none.
         qualifier = ref.qualifier or self.settings.qualifier
-        config = self._configuration(target, ref, region, qualifier)
         invocation_type = self.settings.invocation_type
-        function_timeout = int((config or {}).get("Timeout") or MAX_FUNCTION_TIMEOUT_S)
-        read_timeout = min(function_timeout, MAX_FUNCTION_TIMEOUT_S) + READ_TIMEOUT_MARGIN_S
+        follow_logs = invocation_type == "Event" and self.context.wait
+        config = self._configuration(target, ref, region, qualifier) if follow_logs else None
+        read_timeout = MAX_FUNCTION_TIMEOUT_S + READ_TIMEOUT_MARGIN_S
         request: dict[str, Any] = {"FunctionName": ref.function_name}
         request["InvocationType"] = invocation_type
         if qualifier:
@@ -246,10 +250,10 @@ class LambdaRunner(Runner):
     def _configuration(
         self, target: str, ref: FunctionRef, region: str, qualifier: str | None
     ) -> dict[str, Any] | None:
-        """The function's configuration (its timeout and log group), read once per target.
+        """The function's configuration (for its log group), read once per target.
 
         ``None`` when the caller may invoke but not read configurations (a common least-privilege
-        policy): the invocation then waits up to Lambda's 15-minute maximum.
+        policy): the default log group is followed then.
         """
         key = (region, ref.function_name, qualifier)
         with self._lock:
@@ -267,21 +271,13 @@ class LambdaRunner(Runner):
             if error_code(exc) in ("AccessDeniedException", "AccessDenied"):
                 self.logger.warning(
                     "cannot read the function's configuration "
-                    f"({error_code(exc)}); invoking with the longest read timeout "
-                    f"({MAX_FUNCTION_TIMEOUT_S} s) and the default log group",
+                    f"({error_code(exc)}); following the default log group",
                     target=target,
                 )
                 return None
             raise to_run_error(exc, subject=f"function '{target}'") from None
         with self._lock:
             self._configs[key] = config
-        timeout = int(config.get("Timeout") or 0)
-        if self.settings.invocation_type == "RequestResponse" and timeout > self.context.timeout_s:
-            self.logger.warning(
-                f"the function may run {timeout} s, longer than --timeout-minutes "
-                f"({self.context.timeout_s / 60:g}): the wait may end before its answer",
-                target=target,
-            )
         return config
 
     @staticmethod
