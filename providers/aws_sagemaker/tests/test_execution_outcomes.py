@@ -127,8 +127,9 @@ def test_timeout_without_cancel_leaves_the_execution_running(sagemaker, pipeline
 def test_timeout_with_cancel_on_exit_stops_the_execution(sagemaker, pipelines, fast_polling):
     pipelines("train", "score")
     sagemaker.script("train", "Executing")
+    # 3 s: time enough for "score" to be seen succeeding on a loaded machine.
     result = start(
-        "--pipeline-name", "train,score", "--timeout-minutes", "0.01", "--cancel-on-exit"
+        "--pipeline-name", "train,score", "--timeout-minutes", "0.05", "--cancel-on-exit"
     )
     assert result.exit_code == 1
     assert result.statuses == {"train": "TIMED_OUT", "score": "SUCCEEDED"}
@@ -137,7 +138,7 @@ def test_timeout_with_cancel_on_exit_stops_the_execution(sagemaker, pipelines, f
     assert stop["arn"] == row["run_id"]
     assert len(stop["token"]) >= 32
     assert row["error"] == (
-        "still running at the 0.01-minute timeout; stop requested "
+        "still running at the 0.05-minute timeout; stop requested "
         "(remote status: RUNNING): SageMaker status Stopping"
     )
     status = sagemaker.client.describe_pipeline_execution(PipelineExecutionArn=row["run_id"])
