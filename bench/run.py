@@ -91,17 +91,11 @@ class Emulator:
     """moto server plus a fault proxy in front of it, in this process."""
 
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         from paradime.testing.proxy import FaultProxy
-        from paradime_aws.testing import AwsEnv, MotoServer, aws_environment
+        from paradime_aws.testing import AwsEnv, aws_environment, start_moto_server
 
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.server.start()
-        _, port = self.server.get_host_and_port()
-        os.environ["MOTO_PORT"] = str(port)
-        self.moto = MotoServer(f"http://127.0.0.1:{port}", port, self.server)
-        self.moto.reset()
+        self.moto = start_moto_server()
+        self.server = self.moto.server
         self.proxy = FaultProxy(self.moto.url).start()
         self.aws = AwsEnv(self.moto.url, {})
         self.env = {**os.environ, **aws_environment(self.proxy.url)}

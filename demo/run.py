@@ -40,16 +40,10 @@ def provider_installed(module: ModuleType) -> bool:
 
 
 def main() -> int:
-    from moto.server import ThreadedMotoServer
+    from paradime_aws.testing import AwsEnv, aws_environment, start_moto_server
 
-    from paradime_aws.testing import AwsEnv, MotoServer, aws_environment
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
-    moto = MotoServer(f"http://127.0.0.1:{port}", port, server)
-    moto.reset()
-    os.environ["MOTO_PORT"] = str(port)
+    moto = start_moto_server()
+    server = moto.server
     env = {**os.environ, **aws_environment(moto.url)}
     env.pop("NO_COLOR", None)
     aws = AwsEnv(moto.url, env)

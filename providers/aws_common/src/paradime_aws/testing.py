@@ -77,18 +77,29 @@ class AwsEnv:
         return self._clients[key]
 
 
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
+def start_moto_server() -> MotoServer:
+    """moto in server mode on 127.0.0.1 (a free port), reset and configured; ``.server.stop()``."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    # One access-log line per request would drown the CLI's own stderr in in-process tests.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    _host, port = server.get_host_and_port()
+    _, port = server.get_host_and_port()
     # Step Functions Task states that call Lambda find the emulator through MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)
     moto = MotoServer(f"http://127.0.0.1:{port}", port, server)
+    moto.reset()
+    return moto
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    moto = start_moto_server()
     yield moto
-    server.stop()
+    moto.server.stop()
 
 
 def aws_environment(url: str, region: str = "us-east-1") -> dict[str, str]:
