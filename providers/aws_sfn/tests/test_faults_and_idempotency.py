@@ -151,3 +151,17 @@ def test_a_throttled_name_lookup_is_retried(start, machines, asl, aws_faults):
     result = start("--state-machine-arn", "nightly", "--json")
     assert result.statuses == {"nightly": "SUCCEEDED"}, result.stdout
     assert aws_faults.count("ListStateMachines") == 6
+
+
+def test_server_errors_on_a_standard_start_are_retried_as_the_name_makes_it_safe(
+    start, machines, asl, aws_faults, bodies
+):
+    arn = machines.arn("hello", asl.passing())
+    # Four 5xx answers exhaust botocore's attempts; core retries the start once more.
+    aws_faults.add_rule(when(server_error(), action="StartExecution", times=4))
+    result = start("--state-machine-arn", arn, "--json")
+    assert result.exit_code == 0, result.stderr
+    sent = bodies(aws_faults, "StartExecution")
+    assert len(sent) == 5
+    assert len({b["name"] for b in sent}) == 1
+    assert len(machines.executions(arn)) == 1
