@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import pluggy
 
 from paradime import hookspecs
 from paradime.api import Command, ListCommand, TriggerCommand
+from paradime.entrypoints import entry_points
 
 GROUP = "paradime.providers"
 
@@ -61,9 +61,8 @@ class PluginManager:
         self._loaded = True
         allow = _csv_env("PARADIME_LOAD_PLUGINS")
         block = _csv_env("PARADIME_DISABLE_PLUGINS") or set()
-        for ep in metadata.entry_points(group=GROUP):
-            dist = getattr(ep, "dist", None)
-            dist_name = dist.metadata["Name"] if dist is not None else None
+        for ep in entry_points(GROUP):
+            dist_name = ep.distribution
             names = {ep.name} | ({dist_name} if dist_name else set())
             if allow is not None and not names & allow:
                 continue
@@ -72,7 +71,7 @@ class PluginManager:
             info = ProviderInfo(
                 name=ep.name,
                 distribution=dist_name,
-                version=dist.version if dist is not None else None,
+                version=ep.version,
             )
             self.providers[ep.name] = info
             if self.pm.get_plugin(ep.name) is not None:
