@@ -211,6 +211,25 @@ RunnerFactory = Callable[[Mapping[str, Any], RunContext], "Runner"]
 ListerFactory = Callable[[Mapping[str, Any], RunContext], "Lister"]
 
 
+def lazy(path: str) -> Callable[[Mapping[str, Any], RunContext], Any]:
+    """A command factory that imports ``"package.module:Name"`` only when the command runs,
+    then calls ``Name(params, context)``: heavy libraries stay out of start-up.
+
+    ``TriggerCommand(..., factory=lazy("my_provider.runner:MyRunner"))``
+    """
+    module_name, _, attr = path.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"lazy() takes 'package.module:Name', not {path!r}")
+
+    def factory(params: Mapping[str, Any], context: RunContext) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module_name), attr)(params, context)
+
+    factory.__qualname__ = f"lazy({path!r})"
+    return factory
+
+
 @dataclass(frozen=True)
 class TriggerCommand:
     """A ``paradime run`` command that triggers targets, optionally waits, and reports.

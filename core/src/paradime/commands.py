@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
@@ -380,16 +379,3 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
         return 1
     print_rows(command.columns, rows, as_json=bool(values.get("json_output")))
     return 0
-
-
-JSONLoader = Callable[[str], Any]
-
-
-def parse_json(text: str, what: str = "JSON") -> Any:
-    """Parse JSON for an option's ``parse``, with a one-line error naming the position."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"not valid {what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None

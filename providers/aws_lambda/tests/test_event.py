@@ -154,11 +154,11 @@ def test_an_invocation_still_running_at_the_timeout_is_timed_out(
 ):
     functions.create("endless")
     lambda_emulator.behave("endless", async_outcome="running")
-    result = invoke_event("--function-name", "endless", "--timeout-minutes", "0.01", "--json")
+    result = invoke_event("--function-name", "endless", "--timeout-minutes", "0.05", "--json")
     assert result.exit_code == 1
     row = result.json["results"][0]
     assert row["status"] == "TIMED_OUT"
     assert row["run_id"] == lambda_emulator.invoked("endless")[0].request_id
-    assert "still running at the 0.01-minute timeout" in row["error"]
+    assert "still running at the 0.05-minute timeout" in row["error"]
     assert "cannot stop its runs" in row["error"]
     assert "--cancel-on-exit" not in row["error"]

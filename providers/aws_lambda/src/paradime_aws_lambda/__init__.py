@@ -10,8 +10,7 @@ This module only declares the commands: boto3 is imported when a command runs (s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from paradime import hookimpl
 from paradime.api import (
@@ -20,9 +19,9 @@ from paradime.api import (
     Command,
     ListCommand,
     Option,
-    RunContext,
     TargetOption,
     TriggerCommand,
+    lazy,
 )
 from paradime_aws import AWS_OPTIONS
 from paradime_aws_lambda.inputs import (
@@ -33,9 +32,6 @@ from paradime_aws_lambda.inputs import (
     parse_payload_file,
 )
 from paradime_aws_lambda.targets import check_qualifier, validate_target
-
-if TYPE_CHECKING:
-    from paradime.hookspecs import Lister, Runner
 
 PROVIDER = "aws-lambda"
 
@@ -90,18 +86,6 @@ LIST_OPTIONS: tuple[Option, ...] = (
 )
 
 
-def _invoke_factory(params: Mapping[str, Any], context: RunContext) -> Runner:
-    from paradime_aws_lambda.runner import LambdaRunner
-
-    return LambdaRunner(params, context)
-
-
-def _list_factory(params: Mapping[str, Any], context: RunContext) -> Lister:
-    from paradime_aws_lambda.runner import LambdaLister
-
-    return LambdaLister(params, context)
-
-
 INVOKE = TriggerCommand(
     name="aws-lambda-invoke",
     help="Invoke AWS Lambda functions and report each invocation's outcome.\n\n"
@@ -119,7 +103,7 @@ INVOKE = TriggerCommand(
         validate=validate_target,
     ),
     options=(*INVOKE_OPTIONS, *AWS_OPTIONS),
-    factory=_invoke_factory,
+    factory=lazy("paradime_aws_lambda.runner:LambdaRunner"),
     default_timeout_minutes=15,
     aliases=("aws-lambda-trigger",),
     emoji="⚡",
@@ -139,7 +123,7 @@ LIST = ListCommand(
         Column("last_modified", "LAST MODIFIED"),
     ),
     options=(*LIST_OPTIONS, *AWS_OPTIONS),
-    factory=_list_factory,
+    factory=lazy("paradime_aws_lambda.runner:LambdaLister"),
     aliases=("aws-lambda-list",),
 )
 

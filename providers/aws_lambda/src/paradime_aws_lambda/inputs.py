@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 from paradime.api import UsageError
+from paradime.inputs import load_json, read_input
 
 # Lambda's request limits: 6 MB for a synchronous invocation, 1 MB for an asynchronous one;
 # the client context is at most 3583 bytes once base64-encoded.
@@ -27,39 +27,17 @@ class Payload:
     source: str
 
 
-def _check_json(text: str, source: str) -> None:
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-
-
 def parse_payload(value: str) -> Payload:
     """``--payload``: JSON text, sent as given."""
-    _check_json(value, "the payload")
+    load_json(value, "the payload")
     return Payload(value.encode("utf-8"), "--payload")
 
 
 def parse_payload_file(path: str) -> Payload:
     """``--payload-file``: a file of JSON, or ``-`` for standard input."""
-    source = "standard input" if path == "-" else f"'{path}'"
-    try:
-        if path == "-":
-            stream = getattr(sys.stdin, "buffer", None)
-            data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{source} is not UTF-8 text") from None
-    _check_json(text, source)
-    return Payload(data, source)
+    read = read_input(path)
+    load_json(read.text, read.source)
+    return Payload(read.data, read.source)
 
 
 def parse_client_context(value: str) -> str:

@@ -10,8 +10,7 @@ This module only declares the commands: boto3 is imported when a command runs (s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from paradime import hookimpl
 from paradime.api import (
@@ -19,9 +18,9 @@ from paradime.api import (
     Command,
     ListCommand,
     Option,
-    RunContext,
     TargetOption,
     TriggerCommand,
+    lazy,
 )
 from paradime_aws import AWS_OPTIONS
 from paradime_aws_sagemaker.inputs import (
@@ -31,9 +30,6 @@ from paradime_aws_sagemaker.inputs import (
     parse_parameter_options,
     validate_target,
 )
-
-if TYPE_CHECKING:
-    from paradime.hookspecs import Lister, Runner
 
 PROVIDER = "aws-sagemaker"
 # DescribePipelineExecution calls per second across all runs of one command (a waiting run
@@ -70,18 +66,6 @@ START_OPTIONS: tuple[Option, ...] = (
 )
 
 
-def _start_factory(params: Mapping[str, Any], context: RunContext) -> Runner:
-    from paradime_aws_sagemaker.runner import PipelineRunner
-
-    return PipelineRunner(params, context)
-
-
-def _list_factory(params: Mapping[str, Any], context: RunContext) -> Lister:
-    from paradime_aws_sagemaker.runner import PipelineLister
-
-    return PipelineLister(params, context)
-
-
 START_PIPELINE = TriggerCommand(
     name="aws-sagemaker-start-pipeline",
     help=(
@@ -100,7 +84,7 @@ START_PIPELINE = TriggerCommand(
         validate=validate_target,
     ),
     options=(*START_OPTIONS, *AWS_OPTIONS),
-    factory=_start_factory,
+    factory=lazy("paradime_aws_sagemaker.runner:PipelineRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
     aliases=("aws-sagemaker-trigger",),
@@ -118,7 +102,7 @@ LIST_PIPELINES = ListCommand(
         Column("last_modified", "LAST MODIFIED"),
         Column("last_execution", "LAST EXECUTION"),
     ),
-    factory=_list_factory,
+    factory=lazy("paradime_aws_sagemaker.runner:PipelineLister"),
     options=AWS_OPTIONS,
     aliases=("aws-sagemaker-list",),
 )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paradime.api import UsageError
+from paradime.inputs import load_json, read_input
 from paradime_aws.arn import Arn, looks_like_arn, parse_arn
 
 # SageMaker's own constraints (API reference of CreatePipeline / StartPipelineExecution).
@@ -137,18 +138,8 @@ class ParametersFile:
 
 def load_parameters_file(path: str) -> ParametersFile:
     """Read and check a ``--parameters-file`` (see :class:`ParametersFile`)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"cannot read '{path}': {reason}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"'{path}' is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+    read = read_input(path)
+    document = load_json(read.text, read.source)
     if not isinstance(document, dict):
         raise UsageError(f"'{path}' must hold a JSON object, not {_json_type(document)}")
     common: dict[str, str] = {}

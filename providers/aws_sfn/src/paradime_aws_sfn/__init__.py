@@ -7,8 +7,7 @@ This module only declares the commands (plain data, no boto3); the runner and th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from paradime import hookimpl
 from paradime.api import (
@@ -16,9 +15,9 @@ from paradime.api import (
     Command,
     ListCommand,
     Option,
-    RunContext,
     TargetOption,
     TriggerCommand,
+    lazy,
 )
 from paradime_aws import AWS_OPTIONS
 from paradime_aws_sfn.inputs import (
@@ -27,9 +26,6 @@ from paradime_aws_sfn.inputs import (
     parse_input_file,
     validate_target,
 )
-
-if TYPE_CHECKING:
-    from paradime.hookspecs import Lister, Runner
 
 __all__ = ["LIST_COMMAND", "START_COMMAND", "paradime_register_commands"]
 
@@ -65,18 +61,6 @@ SFN_OPTIONS: tuple[Option, ...] = (
 )
 
 
-def _runner_factory(params: Mapping[str, Any], context: RunContext) -> Runner:
-    from paradime_aws_sfn.runner import build_runner
-
-    return build_runner(params, context)
-
-
-def _lister_factory(params: Mapping[str, Any], context: RunContext) -> Lister:
-    from paradime_aws_sfn.runner import build_lister
-
-    return build_lister(params, context)
-
-
 START_COMMAND = TriggerCommand(
     name="aws-stepfunctions-start-execution",
     help="Start AWS Step Functions executions and wait for them.\n\n"
@@ -94,7 +78,7 @@ START_COMMAND = TriggerCommand(
         validate=validate_target,
     ),
     options=(*SFN_OPTIONS, *AWS_OPTIONS),
-    factory=_runner_factory,
+    factory=lazy("paradime_aws_sfn.runner:build_runner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
     aliases=("aws-stepfunctions-trigger",),
@@ -111,7 +95,7 @@ LIST_COMMAND = ListCommand(
         Column("arn", "ARN"),
         Column("creation_date", "CREATED"),
     ),
-    factory=_lister_factory,
+    factory=lazy("paradime_aws_sfn.runner:build_lister"),
     options=AWS_OPTIONS,
     aliases=("aws-stepfunctions-list",),
 )

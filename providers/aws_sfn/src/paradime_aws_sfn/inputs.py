@@ -8,12 +8,11 @@ reaches Step Functions. This module imports no boto3: it is loaded when the comm
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from dataclasses import dataclass
 
 from paradime.api import UsageError
+from paradime.inputs import load_json, read_input
 from paradime_aws.arn import Arn, looks_like_arn, parse_arn
 
 # Step Functions' limits: names of state machines, executions and aliases are 1-80 characters
@@ -106,12 +105,7 @@ def parse_execution_name(value: str) -> str:
 
 # -- input --------------------------------------------------------------------------------
 def _check_input(text: str, source: str) -> str:
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+    load_json(text, source)
     size = len(text.encode("utf-8"))
     if size > INPUT_LIMIT_BYTES:
         raise UsageError(
@@ -136,18 +130,5 @@ def parse_input_file(path: str) -> str:
 
 def read_input_file(path: str) -> str:
     """The JSON text of an ``--input-file``, checked like ``--input``."""
-    source = "standard input" if path == "-" else f"'{path}'"
-    try:
-        if path == "-":
-            stream = getattr(sys.stdin, "buffer", None)
-            data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{source} is not UTF-8 text") from None
-    return _check_input(text, source)
+    read = read_input(path)
+    return _check_input(read.text, read.source)
