@@ -224,3 +224,19 @@ def test_list_command_prints_rows_as_table_and_json(scripted):
     assert "job-2" in table.stdout and "NAME" in table.stdout
     doc = run_cli(["run", "scripted-list", "--json"]).json
     assert [row["name"] for row in doc] == ["job-0", "job-1", "job-2"]
+
+
+def test_table_never_cuts_an_error_behind_a_long_run_id(scripted, monkeypatch):
+    from paradime.api import RunState, RunStatus
+    from paradime.testing.scripted import ScriptedRunner
+
+    monkeypatch.setenv("COLUMNS", "80")
+    cause = "a very long cause " * 12 + "END"
+
+    def failing_poll(self, target, state):
+        return RunState(RunStatus.FAILED, error=f"States.TaskFailed: {cause}")
+
+    monkeypatch.setattr(ScriptedRunner, "poll", failing_poll)
+    result = run("--job", "ok")
+    assert cause.strip() in " ".join(result.stdout.split())
+    assert "run-ok" in result.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import textwrap
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -180,18 +181,27 @@ def print_results_table(results: Sequence[RunResult]) -> None:
         RULE,
         f"{'TARGET':<{target_w}}  {'STATUS':<{status_w}}{'DURATION':>9}  RUN ID / ERROR",
     ]
+    indent = " " * (fixed - 2)
     for r in results:
         status = f"{STATUS_EMOJI[r.status]} {r.status.value}"
-        detail = r.run_id or ""
+        first = r.run_id or ""
+        more: list[str] = []
         if r.error:
-            detail = f"{detail}  {r.error}" if detail else r.error
+            # The error is why the row is not green: never cut it; wrap it under the run id.
+            wrapped = textwrap.wrap(" ".join(r.error.split()), detail_w) or [""]
+            if first and len(first) + 2 + len(wrapped[0]) > detail_w:
+                more = wrapped
+            else:
+                first = f"{first}  {wrapped[0]}" if first else wrapped[0]
+                more = wrapped[1:]
         elif r.output is not None and r.status is RunStatus.SUCCEEDED:
             output = r.output if isinstance(r.output, str) else json.dumps(r.output, default=str)
-            detail = f"{detail}  output: {output}" if detail else f"output: {output}"
+            first = f"{first}  output: {output}" if first else f"output: {output}"
         lines.append(
             f"{_ellipsis(r.target, target_w):<{target_w}}  {status:<{status_w - 1}}"
-            f"{format_duration(r.duration_s):>9}  {_ellipsis(detail, detail_w)}"
+            f"{format_duration(r.duration_s):>9}  {_ellipsis(first, detail_w)}"
         )
+        lines.extend(f"{indent}{line}" for line in more)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status.value] = counts.get(r.status.value, 0) + 1
