@@ -3,8 +3,9 @@
 Point a client's endpoint at ``proxy.url``; requests are forwarded to ``upstream`` unless a rule
 answers first. A rule is a callable taking a :class:`ProxyRequest` and returning ``None`` (no
 opinion), a :class:`Reply` (answer instead of the upstream), :data:`RESET` (drop the connection
-without answering), or a :class:`Delay` (forward after sleeping, or without forwarding when the
-delay is the point). Every request is recorded, answered or not.
+without answering), a :class:`Delay` (forward after sleeping, or without forwarding when the
+delay is the point), or :class:`Lost` (forward, then throw the answer away: the call reached the
+service and the client never learns it did). Every request is recorded, answered or not.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class ProxyRequest:
     body: bytes
     at: float = field(default_factory=time.monotonic)
     fault: str | None = None  # what the proxy did instead of forwarding, if anything
+    forwarded: bool = False  # the upstream received it (answered or not)
 
     @property
     def target(self) -> str | None:
@@ -75,7 +77,18 @@ class _Reset:
 
 
 RESET = _Reset()
-Outcome = Reply | Delay | _Reset | None
+
+
+@dataclass
+class Lost:
+    """Forward the request, throw the upstream's answer away, then answer ``then`` instead:
+    :data:`RESET` (the connection drops), a :class:`Reply` (a 5xx, say) or a
+    ``Delay(seconds, forward=False)`` (no answer until the client gives up)."""
+
+    then: Reply | Delay | _Reset = RESET
+
+
+Outcome = Reply | Delay | _Reset | Lost | None
 Rule = Callable[[ProxyRequest], Outcome]
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
@@ -142,7 +155,7 @@ class FaultProxy:
                 1
                 for r in self.requests
                 if (action is None or r.action == action or r.action.endswith(action))
-                and not (forwarded_only and r.fault)
+                and (r.forwarded or not forwarded_only)
             )
 
     # -- per request --------------------------------------------------------------------
@@ -173,36 +186,44 @@ class _Handler(BaseHTTPRequestHandler):
         outcome = owner._decide(request)
         if owner.latency_s:
             time.sleep(owner.latency_s)
+        lost = ""
+        if isinstance(outcome, Lost):
+            self._forward(request, answer=False)
+            lost, outcome = "answer lost, then ", outcome.then
         if isinstance(outcome, Delay):
             time.sleep(outcome.seconds)
-            if not outcome.forward:
-                request.fault = "delay"
+            if not outcome.forward or lost:  # a lost request is never sent twice
+                request.fault = f"{lost}delay"
                 return self._reset()
             outcome = None
         if outcome is RESET:
-            request.fault = "reset"
+            request.fault = f"{lost}reset"
             return self._reset()
         if isinstance(outcome, Reply):
-            request.fault = f"http {outcome.status}"
+            request.fault = f"{lost}http {outcome.status}"
             return self._send(outcome.status, outcome.headers, outcome.body)
         self._forward(request)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
-    def _forward(self, request: ProxyRequest) -> None:
+    def _forward(self, request: ProxyRequest, answer: bool = True) -> None:
+        """Send the request upstream; pass the answer on, or (``answer=False``) drop it."""
         conn = http.client.HTTPConnection(
             self.owner.upstream_host, self.owner.upstream_port, timeout=120
         )
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            request.forwarded = True
             conn.request(request.method, request.path, body=request.body or None, headers=headers)
             response = conn.getresponse()
             data = response.read()
             out = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP}
             out.pop("Content-Length", None)
-            self._send(response.status, out, data)
+            if answer:
+                self._send(response.status, out, data)
         except OSError:
-            self._reset()
+            if answer:
+                self._reset()
         finally:
             conn.close()
 

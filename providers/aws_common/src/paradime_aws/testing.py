@@ -9,6 +9,7 @@ it imports moto only when a fixture is used, so installing it costs nothing else
   and gives ``aws.client(service)`` for arranging resources and checking what AWS saw.
 * ``aws_faults`` (per test): a :class:`~paradime.testing.proxy.FaultProxy` in front of the
   emulator, with the environment pointed at the proxy; see :func:`aws_error` and :func:`when`.
+* ``instant_botocore_retries`` (per test, opt-in): botocore's own retries without their sleeps.
 
 Nothing here reaches an address other than 127.0.0.1.
 """
@@ -25,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from paradime.testing.proxy import RESET, Delay, FaultProxy, Reply, when
+from paradime.testing.proxy import RESET, Delay, FaultProxy, Lost, Reply, when
 
 FAKE_KEY_ID = "AKIAPARADIMETESTKEY0"
 FAKE_SECRET = "paradime-test-secret-key-0123456789abcdef"
@@ -153,6 +154,15 @@ def aws_faults(aws: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultPr
     proxy.stop()
 
 
+@pytest.fixture
+def instant_botocore_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore retries at once: its backoff (up to seconds per retry) would make fault tests
+    slow, and the tests count attempts, not seconds."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+
+
 # -- AWS-shaped faults -------------------------------------------------------------------
 def aws_error(code: str, message: str, status: int = 400) -> Reply:
     """An error as AWS sends it: JSON body with ``__type`` and the ``x-amzn-ErrorType`` header
@@ -182,6 +192,7 @@ __all__ = [
     "AwsEnv",
     "Delay",
     "FaultProxy",
+    "Lost",
     "MotoServer",
     "aws_environment",
     "aws_error",
