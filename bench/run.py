@@ -451,10 +451,20 @@ def bench_scale() -> list[Row]:
         wall = time.perf_counter() - start
         rss_kb, user, system = done.stderr.strip().splitlines()[-1].split()
         doc = json.loads(done.stdout)
-        polls = [r.at for r in emulator.proxy.requests if r.action == "DescribeExecution"]
+        polls = sorted(r.at for r in emulator.proxy.requests if r.action == "DescribeExecution")
         per_second: dict[int, int] = {}
         for at in polls:
             per_second[int(at)] = per_second.get(int(at), 0) + 1
+        from paradime_aws_sfn import START_COMMAND
+
+        cap = START_COMMAND.poll_rate_per_s
+        # Token bucket (burst = rate): any span of t seconds holds at most rate * t + burst calls.
+        # Arrival at the proxy adds jitter of a few ms, hence the 50 ms allowance.
+        worst = 0.0
+        for i, first in enumerate(polls):
+            for j in range(i, len(polls)):
+                allowed = cap * (polls[j] - first + 0.05) + max(1.0, cap)
+                worst = max(worst, (j - i + 1) / allowed)
     finally:
         emulator.stop()
     statuses: dict[str, int] = {}
@@ -469,6 +479,8 @@ def bench_scale() -> list[Row]:
             "statuses": statuses,
             "describe_calls": len(polls),
             "max_describe_per_s": max(per_second.values(), default=0),
+            "cap_per_s": cap,
+            "cap_respected": worst <= 1.0,
             "peak_rss_mb": round(int(rss_kb) / 1024, 1),
             "cpu_s": round(float(user) + float(system), 2),
             "target": "every run reported, cap never exceeded, RSS <= 200 MB",
