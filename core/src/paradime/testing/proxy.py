@@ -106,7 +106,7 @@ class FaultProxy:
         self.requests: list[ProxyRequest] = []
         self.latency_s = 0.0
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- control ------------------------------------------------------------------------
@@ -121,7 +121,7 @@ class FaultProxy:
         class Handler(_Handler):
             owner = proxy
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         # A short poll interval makes stop() quick: shutdown() waits for the next poll.
         self._thread = threading.Thread(
@@ -168,6 +168,13 @@ class FaultProxy:
             if outcome is not None:
                 return outcome
         return None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (a timed-out read, a process that exits) are normal here."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
 
 
 class _Handler(BaseHTTPRequestHandler):
