@@ -174,7 +174,10 @@ class _QuietServer(ThreadingHTTPServer):
     """Clients that hang up (a timed-out read, a process that exits) are normal here."""
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
+        import sys
+
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
