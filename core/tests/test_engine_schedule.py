@@ -117,3 +117,41 @@ def test_policy_interval_is_clamped():
     assert policy.interval(0) == 2.0
     assert policy.interval(100) == 10.0
     assert policy.interval(10_000) == 30.0
+
+
+def test_an_interrupt_is_handled_without_waiting_for_the_next_poll():
+    import os
+    import signal
+    import threading
+    import time
+
+    from paradime.polling import Clock
+
+    class Forever(Runner):
+        def trigger(self, target: str) -> RunState:
+            return RunState(RunStatus.RUNNING, run_id=target, handle=0)
+
+        def poll(self, target: str, state: RunState) -> RunState:
+            return RunState(RunStatus.RUNNING)
+
+    slow = PollPolicy(min_interval_s=60.0, max_interval_s=60.0)
+    engine = Engine(
+        command(),
+        Forever(),
+        ["a"],
+        wait=True,
+        timeout_s=600,
+        max_concurrency=1,
+        cancel_on_exit=False,
+        reporter=Reporter("timed"),
+        clock=Clock(),
+        policy=slow,
+    )
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    results = engine.run()
+    # The first poll is 30-60 s away: the interrupt must not wait for it.
+    assert time.monotonic() - started < 15
+    assert engine.exit_code_override == 130
+    assert results[0].status is RunStatus.RUNNING
+    assert results[0].run_id == "a"

@@ -75,10 +75,14 @@ class Clock:
     def monotonic(self) -> float:
         return time.monotonic()
 
+    # A signal handler runs promptly, but the wait it interrupts resumes until its timeout: the
+    # engine must look at its signal flag often, so no single wait is longer than this.
+    MAX_WAIT_S = 0.25
+
     def wait(self, events: queue.Queue[Any], timeout: float, busy: bool) -> Any:
-        """Return the next event, or ``None`` once ``timeout`` seconds have passed."""
+        """Return the next event, or ``None`` once ``timeout`` (at most MAX_WAIT_S) has passed."""
         try:
-            return events.get(timeout=max(0.0, timeout))
+            return events.get(timeout=min(max(0.0, timeout), self.MAX_WAIT_S))
         except queue.Empty:
             return None
 
