@@ -31,6 +31,8 @@ STATUS_EMOJI = {
 RULE = "=" * 60
 # Runs named one by one in a "still running" report; above this, one summary line.
 STILL_RUNNING_DETAIL_LIMIT = 10
+# The narrowest room beside a run id for a preview of the output ("output: x…"); else below it.
+OUTPUT_PREVIEW_MIN = 10
 
 
 def format_duration(seconds: float | None) -> str:
@@ -184,6 +186,12 @@ def print_results_table(results: Sequence[RunResult]) -> None:
     indent = " " * (fixed - 2)
     for r in results:
         status = f"{STATUS_EMOJI[r.status]} {r.status.value}"
+        # Targets and run ids are never cut: they are what a reader searches for. A target too
+        # long for its column gets a line of its own; a long run id runs past the column.
+        target = r.target
+        if len(target) > target_w:
+            lines.append(target)
+            target = ""
         first = r.run_id or ""
         more: list[str] = []
         if r.error:
@@ -196,10 +204,15 @@ def print_results_table(results: Sequence[RunResult]) -> None:
                 more = wrapped[1:]
         elif r.output is not None and r.status is RunStatus.SUCCEEDED:
             output = r.output if isinstance(r.output, str) else json.dumps(r.output, default=str)
-            first = f"{first}  output: {output}" if first else f"output: {output}"
+            room = detail_w - len(first) - 2 if first else detail_w
+            if room >= OUTPUT_PREVIEW_MIN:
+                preview = _ellipsis(f"output: {output}", room)
+                first = f"{first}  {preview}" if first else preview
+            else:
+                more = [_ellipsis(f"output: {output}", detail_w)]
         lines.append(
-            f"{_ellipsis(r.target, target_w):<{target_w}}  {status:<{status_w - 1}}"
-            f"{format_duration(r.duration_s):>9}  {_ellipsis(first, detail_w)}"
+            f"{target:<{target_w}}  {status:<{status_w - 1}}"
+            f"{format_duration(r.duration_s):>9}  {first}".rstrip()
         )
         lines.extend(f"{indent}{line}" for line in more)
     counts: dict[str, int] = {}
