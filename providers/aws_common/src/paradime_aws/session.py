@@ -8,7 +8,6 @@ each with a connection pool at least as large as the command's concurrency.
 from __future__ import annotations
 
 import functools
-import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -23,25 +22,29 @@ DEFAULT_MAX_ATTEMPTS = 4
 
 
 @functools.lru_cache(maxsize=1)
-def _region_rules() -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+def known_regions() -> frozenset[str]:
+    """Every region of every partition in botocore's endpoint data."""
     import botocore.session
 
-    data = botocore.session.get_session().get_data("endpoints")
-    known: set[str] = set()
-    patterns = []
-    for partition in data.get("partitions", []):
-        known.update(partition.get("regions", {}))
-        if partition.get("regionRegex"):
-            patterns.append(re.compile(partition["regionRegex"]))
-    return frozenset(known), tuple(patterns)
+    partitions = botocore.session.get_session().get_data("endpoints").get("partitions", [])
+    return frozenset(region for partition in partitions for region in partition.get("regions", {}))
 
 
 def check_region(region: str) -> str:
-    """Reject a region no AWS partition could have (a typo), before any call."""
-    known, patterns = _region_rules()
-    if region in known or any(p.match(region) for p in patterns):
+    """Reject a region botocore does not know (a typo such as ``us-est-1``), before any call.
+
+    A typo would otherwise fail at the first request, or worse look like a network fault. A
+    region opened after the installed botocore was released is unknown too: the message says
+    to upgrade boto3.
+    """
+    if region in known_regions():
         return region
-    raise UsageError(f"unknown AWS region '{region}'")
+    import botocore
+
+    raise UsageError(
+        f"unknown AWS region '{region}' (botocore {botocore.__version__} knows "
+        f"{len(known_regions())} regions; if '{region}' is newer than that, upgrade boto3)"
+    )
 
 
 class AwsSession:

@@ -1,0 +1,280 @@
+"""Scenario 6, bad input: exit 2, one line naming the problem, and not one request sent.
+
+Every case runs the real CLI in-process with its endpoint pointed at the fault proxy, which
+counts what reaches it: a usage error must be found before any AWS call, credentials and region
+included.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from paradime.testing import run_cli
+
+LAMBDA = ["run", "aws-lambda-invoke"]
+LAMBDA_LIST = ["run", "aws-lambda-list-functions"]
+SFN = ["run", "aws-stepfunctions-start-execution"]
+SFN_LIST = ["run", "aws-stepfunctions-list-state-machines"]
+SAGEMAKER = ["run", "aws-sagemaker-start-pipeline"]
+SAGEMAKER_LIST = ["run", "aws-sagemaker-list-pipelines"]
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:nightly"
+NO_KEYS = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
+
+
+@dataclass
+class Bad:
+    """One bad command line: what the single error line must say."""
+
+    args: list[str]
+    says: list[str]
+    env: dict[str, str | None] = field(default_factory=dict)
+
+
+def files(tmp: Path) -> dict[str, str]:
+    """Input files the cases name: oversized, not JSON, a folder, a missing path."""
+    (tmp / "not-json.json").write_text("{'day': 1}")
+    (tmp / "six-mb.json").write_text('"' + "x" * (6 * 1024 * 1024) + '"')
+    (tmp / "one-mb.json").write_text('"' + "x" * (1024 * 1024) + '"')
+    (tmp / "256-kib.json").write_text('"' + "x" * (256 * 1024) + '"')
+    (tmp / "folder").mkdir()
+    return {
+        "not_json": str(tmp / "not-json.json"),
+        "six_mb": str(tmp / "six-mb.json"),
+        "one_mb": str(tmp / "one-mb.json"),
+        "big_input": str(tmp / "256-kib.json"),
+        "folder": str(tmp / "folder"),
+        "missing": str(tmp / "missing.json"),
+    }
+
+
+def cases(f: dict[str, str]) -> dict[str, Bad]:
+    fn = ["--function-name", "report"]
+    sm = ["--state-machine-arn", MACHINE]
+    pl = ["--pipeline-name", "train"]
+    return {
+        # -- aws-lambda-invoke
+        "lambda: invalid function name": Bad(
+            [*LAMBDA, "--function-name", "daily report"], ["'daily report'", "function name"]
+        ),
+        "lambda: ARN of another service": Bad(
+            [*LAMBDA, "--function-name", MACHINE], ["ARN of service 'states', not 'lambda'"]
+        ),
+        "lambda: malformed ARN": Bad(
+            [*LAMBDA, "--function-name", "arn:aws:lambda:us-east-1"], ["is not an ARN"]
+        ),
+        "lambda: ARN in an unknown region": Bad(
+            [*LAMBDA, "--function-name", "arn:aws:lambda:us-moon-1:123456789012:function:f"],
+            ["unknown AWS region 'us-moon-1'"],
+        ),
+        "lambda: partial ARN with a bad account": Bad(
+            [*LAMBDA, "--function-name", "1234:function:report"], ["invalid account id"]
+        ),
+        "lambda: empty function name": Bad([*LAMBDA, "--function-name", ""], ["empty"]),
+        "lambda: empty name in a list": Bad(
+            [*LAMBDA, "--function-name", "report,,export"], ["empty target name"]
+        ),
+        "lambda: no function at all": Bad(
+            [*LAMBDA, "--payload", "{}"], ["missing option '--function-name'"]
+        ),
+        "lambda: payload not JSON": Bad(
+            [*LAMBDA, *fn, "--payload", '{"day": '], ["payload", "not valid JSON"]
+        ),
+        "lambda: payload file not JSON": Bad(
+            [*LAMBDA, *fn, "--payload-file", f["not_json"]], ["not-json.json", "not valid JSON"]
+        ),
+        "lambda: payload over 6 MB": Bad(
+            [*LAMBDA, *fn, "--payload-file", f["six_mb"]], ["at most 6,291,456 bytes"]
+        ),
+        "lambda: Event payload over 1 MB": Bad(
+            [*LAMBDA, *fn, "--invocation-type", "Event", "--payload-file", f["one_mb"]],
+            ["at most 1,048,576 bytes", "Event"],
+        ),
+        "lambda: payload file missing": Bad(
+            [*LAMBDA, *fn, "--payload-file", f["missing"]], ["cannot read", "missing.json"]
+        ),
+        "lambda: payload file is a folder": Bad(
+            [*LAMBDA, *fn, "--payload-file", f["folder"]], ["cannot read", "folder"]
+        ),
+        "lambda: payload and payload file": Bad(
+            [*LAMBDA, *fn, "--payload", "{}", "--payload-file", f["not_json"]],
+            ["--payload", "--payload-file"],
+        ),
+        "lambda: unknown invocation type": Bad(
+            [*LAMBDA, *fn, "--invocation-type", "Sync"], ["--invocation-type", "'Sync'"]
+        ),
+        "lambda: invalid qualifier": Bad(
+            [*LAMBDA, *fn, "--qualifier", "live now"], ["'live now'", "qualifier"]
+        ),
+        "lambda: client context not an object": Bad(
+            [*LAMBDA, *fn, "--client-context", "[1]"], ["--client-context", "JSON object"]
+        ),
+        "lambda: negative timeout": Bad(
+            [*LAMBDA, *fn, "--timeout-minutes", "-1"], ["--timeout-minutes", "-1"]
+        ),
+        "lambda: zero concurrency": Bad(
+            [*LAMBDA, *fn, "--max-concurrency", "0"], ["--max-concurrency", "0"]
+        ),
+        "lambda: unknown region": Bad(
+            [*LAMBDA, *fn, "--aws-region", "us-moon-1"], ["unknown AWS region 'us-moon-1'"]
+        ),
+        "lambda: key id without its secret": Bad(
+            [*LAMBDA, *fn, "--aws-access-key-id", "AKIAEXAMPLE"],
+            ["--aws-secret-access-key is needed"],
+            env=NO_KEYS,
+        ),
+        "lambda: unknown profile": Bad(
+            [*LAMBDA, *fn, "--aws-profile", "nightly-ops"], ["nightly-ops", "not be found"]
+        ),
+        # -- aws-lambda-list-functions
+        "lambda list: unknown region": Bad(
+            [*LAMBDA_LIST, "--aws-region", "eu-nowhere-9"], ["unknown AWS region"]
+        ),
+        "lambda list: endpoint not a URL": Bad(
+            [*LAMBDA_LIST, "--endpoint-url", "localhost:4566"], ["--endpoint-url", "not an http"]
+        ),
+        "lambda list: unknown option": Bad([*LAMBDA_LIST, "--max-items", "5"], ["--max-items"]),
+        # -- aws-stepfunctions-start-execution
+        "sfn: ARN of another service": Bad(
+            [*SFN, "--state-machine-arn", "arn:aws:lambda:us-east-1:123456789012:function:f"],
+            ["ARN of service 'lambda', not 'states'"],
+        ),
+        "sfn: execution ARN for a state machine": Bad(
+            [*SFN, "--state-machine-arn", MACHINE.replace("stateMachine", "execution") + ":x"],
+            ["'execution' ARN", "'stateMachine'"],
+        ),
+        "sfn: ARN of an unknown region": Bad(
+            [*SFN, "--state-machine-arn", MACHINE.replace("us-east-1", "xx-moon-1")],
+            ["region"],
+        ),
+        "sfn: invalid state machine name": Bad(
+            [*SFN, "--state-machine-arn", "nightly etl"], ["'nightly etl'", "white space"]
+        ),
+        "sfn: input not JSON": Bad([*SFN, *sm, "--input", "{'a': 1}"], ["not valid JSON"]),
+        "sfn: input file not JSON": Bad(
+            [*SFN, *sm, "--input-file", f["not_json"]], ["not-json.json", "not valid JSON"]
+        ),
+        "sfn: input over 256 KiB": Bad(
+            [*SFN, *sm, "--input-file", f["big_input"]], ["at most 262,144 bytes"]
+        ),
+        "sfn: input and input file": Bad(
+            [*SFN, *sm, "--input", "{}", "--input-file", f["not_json"]], ["--input", "not both"]
+        ),
+        "sfn: input under its old and new name": Bad(
+            [*SFN, *sm, "--input", "{}", "--input-data", "{}"], ["same option", "give it once"]
+        ),
+        "sfn: invalid execution name": Bad(
+            [*SFN, *sm, "--execution-name", "run#5"], ["execution name", "'#'"]
+        ),
+        "sfn: execution name too long": Bad(
+            [*SFN, *sm, "--execution-name", "n" * 81], ["81 characters", "at most 80"]
+        ),
+        "sfn: non-numeric timeout": Bad(
+            [*SFN, *sm, "--timeout-minutes", "soon"], ["--timeout-minutes", "'soon'"]
+        ),
+        "sfn: NaN timeout": Bad([*SFN, *sm, "--timeout-minutes", "nan"], ["--timeout-minutes"]),
+        "sfn: token without keys": Bad(
+            [*SFN, *sm, "--aws-session-token", "FwoGZXIvYXdzEBY"],
+            ["--aws-session-token needs"],
+            env=NO_KEYS,
+        ),
+        # -- aws-stepfunctions-list-state-machines
+        "sfn list: unknown region": Bad([*SFN_LIST, "--aws-region", "mars-1"], ["unknown AWS"]),
+        "sfn list: empty region": Bad([*SFN_LIST, "--aws-region", " "], ["--aws-region", "empty"]),
+        # -- aws-sagemaker-start-pipeline
+        "sagemaker: parameter without '='": Bad(
+            [*SAGEMAKER, *pl, "--parameter", "Epochs"], ["'Epochs' is not NAME=VALUE"]
+        ),
+        "sagemaker: parameter without a name": Bad(
+            [*SAGEMAKER, *pl, "--parameter", "=5"], ["empty parameter name"]
+        ),
+        "sagemaker: invalid display name": Bad(
+            [*SAGEMAKER, *pl, "--display-name", "nightly_run"], ["'nightly_run'", "display name"]
+        ),
+        "sagemaker: ARN of another service": Bad(
+            [*SAGEMAKER, "--pipeline-name", MACHINE], ["ARN of service 'states', not 'sagemaker'"]
+        ),
+        "sagemaker: execution ARN for a pipeline": Bad(
+            [
+                *SAGEMAKER,
+                "--pipeline-name",
+                "arn:aws:sagemaker:us-east-1:123456789012:pipeline/train/execution/abc123",
+            ],
+            ["pipeline execution ARN"],
+        ),
+        "sagemaker: ARN in an unknown region": Bad(
+            [
+                *SAGEMAKER,
+                "--pipeline-name",
+                "arn:aws:sagemaker:eu-wset-1:123456789012:pipeline/train",
+            ],
+            ["unknown AWS region 'eu-wset-1'"],
+        ),
+        "sagemaker: invalid pipeline name": Bad(
+            [*SAGEMAKER, "--pipeline-name", "train!"], ["'train!'", "pipeline name"]
+        ),
+        "sagemaker: parameters file missing": Bad(
+            [*SAGEMAKER, *pl, "--parameters-file", f["missing"]], ["cannot read", "missing.json"]
+        ),
+        "sagemaker: parameters file not JSON": Bad(
+            [*SAGEMAKER, *pl, "--parameters-file", f["not_json"]], ["not valid JSON"]
+        ),
+        "sagemaker: description too long": Bad(
+            [*SAGEMAKER, *pl, "--description", "d" * 3073], ["3073 characters", "at most 3072"]
+        ),
+        "sagemaker: negative timeout": Bad(
+            [*SAGEMAKER, *pl, "--timeout-minutes", "-5"], ["--timeout-minutes"]
+        ),
+        # -- aws-sagemaker-list-pipelines
+        "sagemaker list: unknown region": Bad(
+            [*SAGEMAKER_LIST, "--aws-region", "us-east-9x"], ["unknown AWS region"]
+        ),
+        "sagemaker list: secret without its key id": Bad(
+            [*SAGEMAKER_LIST, "--aws-secret-access-key", "s3cr3t-value"],
+            ["--aws-access-key-id is needed"],
+            env=NO_KEYS,
+        ),
+    }
+
+
+def _names() -> list[str]:
+    """The case names (the paths do not matter to them)."""
+    return list(cases(defaultdict(str)))
+
+
+@pytest.fixture(scope="module")
+def input_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return files(tmp_path_factory.mktemp("bad-input"))
+
+
+@pytest.mark.parametrize("name", _names())
+def test_bad_input_is_one_line_exit_2_and_no_request(name, input_files, aws_faults, ledger):
+    bad = cases(input_files)[name]
+    result = run_cli(bad.args, env=bad.env)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    [line] = lines
+    assert line.startswith("Error: ")
+    for words in bad.says:
+        assert words in line, line
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert aws_faults.count() == 0, [r.action for r in aws_faults.requests]
+    ledger.record("6", faults=1, targets=0, duplicates=0)
+
+
+def test_the_table_covers_every_command_and_at_least_thirty_inputs() -> None:
+    names = _names()
+    assert len(names) >= 30
+    assert {name.split(":")[0] for name in names} == {
+        "lambda",
+        "lambda list",
+        "sfn",
+        "sfn list",
+        "sagemaker",
+        "sagemaker list",
+    }
