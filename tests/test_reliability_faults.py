@@ -261,3 +261,39 @@ def test_a_slow_status_check_is_simply_asked_again(emulators, aws_faults, monkey
     assert result.statuses == {arn: "SUCCEEDED"}, result.stderr
     assert len(emulators.machines.executions(arn)) == 1
     ledger.record("3", faults=2, targets=1, duplicates=emulators.duplicate_executions([arn]))
+
+
+# -- connections that were never made ---------------------------------------------------------
+@pytest.fixture
+def closed_port() -> str:
+    """A loopback URL nothing listens on: every connection is refused, no request is sent."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        (LAMBDA, ["--function-name", "nightly"]),
+        (SFN, ["--state-machine-arn", "arn:aws:states:us-east-1:123456789012:stateMachine:m"]),
+        (SAGEMAKER, ["--pipeline-name", "train"]),
+    ],
+    ids=["lambda", "stepfunctions", "sagemaker"],
+)
+def test_a_refused_connection_is_retried_as_nothing_was_sent(
+    command, args, closed_port, aws, ledger
+):
+    """No connection, no request: even a Lambda invoke is safe to retry, and the row does not
+    claim the call may have reached AWS."""
+    result = run_cli(["run", command, *args, "--endpoint-url", closed_port, "--json"])
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "ERROR"
+    assert "Could not connect to the endpoint URL" in row["error"]
+    assert "may have reached" not in row["error"]
+    assert result.stderr.count("retrying in") == TRIGGER_ATTEMPTS - 1, result.stderr
+    ledger.record("2", faults=TRIGGER_ATTEMPTS, targets=1, duplicates=0)

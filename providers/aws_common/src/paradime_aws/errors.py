@@ -5,6 +5,8 @@
 * A poll that hit a 5xx or a network fault is retryable: polls change nothing remotely.
 * A trigger that hit a 5xx or a read timeout is NOT retried by core when the provider says it may
   have reached the service (a Lambda invoke): see each provider.
+* A call whose connection was never made (a refused connection, a failed DNS lookup, a connect
+  timeout) sent nothing: retryable, whether or not the call is idempotent.
 * Credentials and permission errors are final: retrying cannot fix them.
 """
 
@@ -122,6 +124,16 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+def never_sent(exc: BaseException) -> bool:
+    """No connection was made, so the request never left (refused, DNS failure, connect
+    timeout): repeating it cannot repeat its effect."""
+    try:
+        from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    return isinstance(exc, (EndpointConnectionError, ConnectTimeoutError))
+
+
 def to_run_error(
     exc: BaseException,
     *,
@@ -133,7 +145,7 @@ def to_run_error(
 
     :param subject: what the call was about, to prefix the message (``function 'x'``).
     :param idempotent: False for a call that could start a second run if repeated after a
-        5xx or a timeout; then only throttles are retryable.
+        5xx or a timeout; then only throttles and calls that were never sent are retryable.
     """
     text = describe(exc)
     if subject:
@@ -149,7 +161,8 @@ def to_run_error(
     if is_auth(exc):
         return RunError(text, status=RunStatus.ERROR, run_id=run_id, details=details)
     if is_transient(exc):
+        retryable = idempotent or never_sent(exc)
         return RunError(
-            text, status=RunStatus.ERROR, retryable=idempotent, run_id=run_id, details=details
+            text, status=RunStatus.ERROR, retryable=retryable, run_id=run_id, details=details
         )
     return RunError(text, status=RunStatus.ERROR, run_id=run_id, details=details)

@@ -294,7 +294,8 @@ class LambdaRunner(Runner):
         error = to_run_error(
             exc, subject=f"function '{target}'", idempotent=dry_run, run_id=request_id
         )
-        if error.status is RunStatus.THROTTLED or dry_run or not is_transient(exc):
+        # Retryable: throttled, or never sent (no connection was made); Lambda did not act.
+        if error.retryable or dry_run or not is_transient(exc):
             return error
         if http_status(exc) == 502:
             # Lambda's 502 errors (ENI limits, KMS, EFS, runtime setup) precede the function.
