@@ -106,3 +106,28 @@ def test_runs_past_the_deadline_end_timed_out_within_one_poll_interval(
         for target in long:
             assert "not stopped (--cancel-on-exit stops it)" in rows[target]["error"]
     ledger.record("4", faults=len(long), targets=len(rows), duplicates=0)
+
+
+# -- a trigger call on the wire at the deadline -------------------------------------------------
+def test_a_start_answered_just_after_the_deadline_keeps_its_run_id_and_is_stopped(
+    emulators, aws_faults, ledger
+):
+    """The start reaches Step Functions after the deadline (the proxy holds it 1.5 s; the
+    deadline is at 1.2 s): its run id must not be lost, and --cancel-on-exit must stop it."""
+    from paradime.testing.proxy import Delay
+    from paradime_aws.testing import when
+    from paradime_aws_sfn.testing import wait_machine
+
+    arn = emulators.machines.arn("etl", wait_machine(120))
+    aws_faults.add_rule(when(Delay(1.5), action="StartExecution"))
+    flags = ["--timeout-minutes", "0.02", "--cancel-on-exit", "--json"]
+    result = run_cli(["run", SFN, "--state-machine-arn", arn, *flags])
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    [execution] = emulators.machines.executions(arn)
+    assert row["status"] == "TIMED_OUT"
+    assert row["run_id"] == execution["executionArn"]
+    assert emulators.machines.describe(row["run_id"])["status"] == "ABORTED"
+    ledger.record(
+        "4", proxy=aws_faults, targets=1, duplicates=emulators.duplicate_executions([arn])
+    )

@@ -236,3 +236,25 @@ def test_throttling_that_never_ends_is_throttled_before_the_deadline_and_spares_
     started = runs_started(emulators, Case(command, [], {hot: "THROTTLED"}))
     assert started == {hot: 0}
     ledger.record("1", proxy=aws_faults, targets=len(rows), duplicates=0)
+
+
+def test_a_throttle_answered_after_the_deadline_is_throttled_not_timed_out(
+    emulators, aws_faults, ledger
+):
+    """Each throttle takes the service 1 s to send: the retry is on the wire at the deadline,
+    and its answer (throttled again) decides the row."""
+    emulators.functions.create("hot")
+
+    def slow_throttle(request: ProxyRequest) -> Reply | None:
+        if "/functions/hot/invocations" not in request.action:
+            return None
+        time.sleep(1.0)
+        return throttle("lambda")
+
+    aws_faults.add_rule(slow_throttle)
+    result = run_cli(["run", LAMBDA, "--function-name", "hot", "--timeout-minutes", "0.03"])
+    assert result.exit_code == 1
+    assert "THROTTLED" in result.stdout, result.stdout
+    assert "TooManyRequestsException" in result.stdout
+    assert emulators.lambda_.invoked("hot") == []
+    ledger.record("1", proxy=aws_faults, targets=1, duplicates=0)

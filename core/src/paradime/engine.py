@@ -40,6 +40,10 @@ TRIGGER_BACKOFF_S = 1.0
 # known, and for stop requests.
 INTERRUPT_GRACE_S = 10.0
 CANCEL_GRACE_S = 60.0
+# At the deadline, the same wait for trigger calls on the wire, past the deadline by at most this
+# (the shortest poll interval): a call answered in it gives its run id (to report, and to stop
+# with --cancel-on-exit) or its throttle, instead of "no answer".
+DEADLINE_GRACE_S = 2.0
 
 
 def _utcnow() -> datetime:
@@ -56,6 +60,7 @@ class _Run:
     started_mono: float | None = None
     result: RunResult | None = None
     attempts: int = 0
+    retry_error: RunError | None = None  # why the trigger waits for a retry, if it does
     poll_failures: int = 0
     cancelled: bool = False
     generation: int = 0
@@ -292,6 +297,7 @@ class Engine:
                 delay = TRIGGER_BACKOFF_S * (2 ** (run.attempts - 1)) * (0.5 + self.rng.random())
                 if now + delay < self.deadline:
                     run.phase = "pending"
+                    run.retry_error = outcome
                     self.reporter.retrying(run.target, outcome.message, delay, run.attempts)
                     self._schedule(now + delay, "trigger", run)
                     return
@@ -446,9 +452,18 @@ class Engine:
 
     def _on_deadline(self) -> None:
         minutes = self.timeout_s / 60
+        self.reporter.deadline(minutes)
+        for run in self.runs:
+            if run.phase == "pending":
+                run.cancelled = True
+        self._await_triggers(self.deadline + DEADLINE_GRACE_S)
 
         def status_for(run: _Run) -> tuple[RunStatus, str]:
             limit = f"the {minutes:g}-minute timeout"
+            if run.phase == "pending" and run.retry_error is not None:
+                # Every attempt so far was refused (a throttle): nothing can still start.
+                error = run.retry_error
+                return error.status, f"{error.message}; not retried after {limit}"
             if run.phase == "pending" and run.started_at is None:
                 return RunStatus.TIMED_OUT, f"not triggered before {limit}"
             if run.phase == "triggering" or run.state is None:
@@ -463,23 +478,18 @@ class Engine:
                 f"still running at {limit}; not stopped ({self._stop_hint})",
             )
 
-        self.reporter.deadline(minutes)
         self._end_unfinished(status_for)
 
-    def _on_interrupt(self, signum: int) -> None:
-        self.exit_signal = signum
-        name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
-        self.reporter.interrupted(name)
-        for run in self.runs:
-            if run.phase == "pending":
-                run.cancelled = True
-        # Trigger calls already on the wire: wait briefly so their run ids are not lost.
-        limit = self.clock.monotonic() + INTERRUPT_GRACE_S
+    def _await_triggers(self, limit: float) -> None:
+        """Trigger calls already on the wire: wait for their answers until ``limit`` (monotonic),
+        so that a run that started is reported with its run id, not lost. Answers are handled as
+        usual; retries and polls they would schedule are left to the caller's ending."""
         while any(r.phase == "triggering" and r.started_at is not None for r in self.runs):
-            if self.clock.monotonic() >= limit:
+            now = self.clock.monotonic()
+            if now >= limit:
                 break
             try:
-                kind, run, generation, outcome = self.events.get(timeout=0.2)
+                kind, run, generation, outcome = self.events.get(timeout=min(0.2, limit - now))
             except queue.Empty:
                 continue
             self.inflight -= 1
@@ -489,6 +499,15 @@ class Engine:
                 run.phase = "pending"
                 continue
             self._on_trigger(run, outcome, self.clock.monotonic())
+
+    def _on_interrupt(self, signum: int) -> None:
+        self.exit_signal = signum
+        name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
+        self.reporter.interrupted(name)
+        for run in self.runs:
+            if run.phase == "pending":
+                run.cancelled = True
+        self._await_triggers(self.clock.monotonic() + INTERRUPT_GRACE_S)
 
         def status_for(run: _Run) -> tuple[RunStatus, str]:
             if run.started_at is None or run.phase == "pending":
