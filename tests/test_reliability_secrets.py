@@ -1,0 +1,97 @@
+"""Scenario 8, secrets: at debug level, in JSON and console logs, the secret access key and the
+session token never appear in the real console script's stdout or stderr.
+
+botocore logs every request it signs at debug level (headers included: the session token travels
+as ``X-Amz-Security-Token``), so this is the level where a leak would show. A leak is any 12
+characters of a secret, as written or escaped the way JSON, ``repr`` or a URL would write them.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import Any
+
+import pytest
+
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzPARADIME0"  # the shape of a real secret key
+SESSION_TOKEN = (
+    "IQoJb3JpZ2luX2VjEParadime//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+sessionToken/Example"
+    "+AiBhvNqvzj2wDRsGHZtnWJ+JTDAw=="
+)
+KEY_ID = "ASIAPARADIMETEST0001"
+WINDOW = 12
+
+
+def forms(secret: str) -> set[str]:
+    """The secret as it could be written out: raw, JSON-escaped, repr-escaped, URL-encoded."""
+    return {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], urllib.parse.quote(secret, "")}
+
+
+def leaks(text: str) -> int:
+    """How many 12-character pieces of either secret, in any of its forms, the text holds."""
+    found = 0
+    for secret in (SECRET_KEY, SESSION_TOKEN):
+        for form in forms(secret):
+            found += sum(text.count(form[i : i + WINDOW]) for i in range(0, len(form) - WINDOW + 1))
+    return found
+
+
+@pytest.fixture
+def workloads(emulators: Any) -> list[list[str]]:
+    """One command line per provider, each meeting success and an AWS error."""
+    from paradime_aws_sfn.testing import fail_machine, pass_machine
+
+    emulators.functions.create("report")
+    passing = emulators.machines.arn("greet", pass_machine())
+    failing = emulators.machines.arn("broken", fail_machine())
+    emulators.sagemaker.create_pipeline("train")
+    emulators.sagemaker.script("train", "Executing", "Succeeded")
+    return [
+        [
+            "aws-lambda-invoke",
+            "--function-name",
+            "report,missing-function",
+            "--payload",
+            '{"day": 1}',
+            "--log-type",
+            "Tail",
+        ],
+        ["aws-stepfunctions-start-execution", "--state-machine-arn", f"{passing},{failing}"],
+        ["aws-sagemaker-start-pipeline", "--pipeline-name", "train,missing-pipeline"],
+        ["aws-stepfunctions-list-state-machines"],
+    ]
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+@pytest.mark.parametrize("given_by", ["option", "environment"])
+def test_no_secret_in_any_output_at_debug_level(
+    given_by, log_format, workloads, run_script, script_env, ledger
+):
+    credentials = ["--aws-access-key-id", KEY_ID]
+    credentials += ["--aws-secret-access-key", SECRET_KEY, "--aws-session-token", SESSION_TOKEN]
+    if given_by == "option":
+        env = script_env()
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            env.pop(key, None)
+        extra = credentials
+    else:
+        env = script_env(
+            AWS_ACCESS_KEY_ID=KEY_ID,
+            AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+            AWS_SESSION_TOKEN=SESSION_TOKEN,
+        )
+        extra = []
+    leaked = 0
+    outputs = 0
+    for workload in workloads:
+        args = ["run", *workload, *extra, "--log-level", "debug", "--log-format", log_format]
+        completed = run_script(args, env)
+        assert completed.returncode in (0, 1), completed.stderr
+        # Debug logs were on: botocore's signed requests are there, the token's header too.
+        assert "x-amz-security-token" in completed.stderr.lower()
+        assert "Traceback" not in completed.stderr
+        leaked += leaks(completed.stdout) + leaks(completed.stderr)
+        outputs += 1
+    assert leaked == 0
+    ledger.record("8", faults=outputs, targets=7, duplicates=0, secrets_leaked=leaked)
