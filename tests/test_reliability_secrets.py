@@ -24,8 +24,11 @@ WINDOW = 12
 
 
 def forms(secret: str) -> set[str]:
-    """The secret as it could be written out: raw, JSON-escaped, repr-escaped, URL-encoded."""
-    return {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], urllib.parse.quote(secret, "")}
+    """The secret as it could be written out: as is, in a repr of it or of its bytes, each of
+    those inside a JSON string, and URL-encoded."""
+    plain = {secret, repr(secret)[1:-1], repr(secret.encode())[2:-1]}
+    escaped = {json.dumps(form)[1:-1] for form in plain}
+    return plain | escaped | {urllib.parse.quote(secret, "")}
 
 
 def leaks(text: str) -> int:
@@ -95,3 +98,35 @@ def test_no_secret_in_any_output_at_debug_level(
         outputs += 1
     assert leaked == 0
     ledger.record("8", faults=outputs, targets=7, duplicates=0, secrets_leaked=leaked)
+
+
+ODD_SECRET_KEY = 'wJalrXUtnFEMI"K7MDENG\\bPxRfiCYzPARADIME1'
+ODD_SESSION_TOKEN = 'IQoJb3JpZ2luX2VjE"quoted"\\back\\slashed/////////wEaCXVzLWVhc3QtMSJHMEU=='
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_secrets_with_characters_that_logs_escape_are_hidden_in_their_escaped_form_too(
+    log_format, emulators, run_script, script_env, ledger
+):
+    """JSON lines write a quote as \\" and a backslash as \\\\, and botocore's debug lines
+    show header values as bytes literals: a secret must be hidden however it is written."""
+    from paradime_aws_sfn.testing import pass_machine
+
+    arn = emulators.machines.arn("greet", pass_machine())
+    env = script_env(
+        AWS_ACCESS_KEY_ID=KEY_ID,
+        AWS_SECRET_ACCESS_KEY=ODD_SECRET_KEY,
+        AWS_SESSION_TOKEN=ODD_SESSION_TOKEN,
+    )
+    args = ["run", "aws-stepfunctions-start-execution", "--state-machine-arn", arn]
+    completed = run_script([*args, "--log-level", "debug", "--log-format", log_format], env)
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout + completed.stderr
+    leaked = 0
+    for secret in (ODD_SECRET_KEY, ODD_SESSION_TOKEN):
+        for form in forms(secret):
+            leaked += sum(
+                output.count(form[i : i + WINDOW]) for i in range(0, len(form) - WINDOW + 1)
+            )
+    assert leaked == 0, [line for line in output.splitlines() if "quoted" in line][:3]
+    ledger.record("8", faults=1, targets=1, duplicates=0, secrets_leaked=leaked)

@@ -8,6 +8,7 @@ debug log, an exception message or a repr.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -33,9 +34,10 @@ class Redactor:
         if not isinstance(value, str) or len(value) < 4:
             return
         with self._lock:
-            if value not in self._secrets:
-                self._secrets.append(value)
-                self._secrets.sort(key=len, reverse=True)
+            for form in written_forms(value):
+                if form not in self._secrets:
+                    self._secrets.append(form)
+            self._secrets.sort(key=len, reverse=True)
 
     def clear(self) -> None:
         with self._lock:
@@ -49,6 +51,22 @@ class Redactor:
 
 
 REDACTOR = Redactor()
+
+
+def written_forms(secret: str) -> set[str]:
+    """The ways a line can spell ``secret``: as is, in a ``repr`` of it or of its bytes (how
+    libraries log header values), and each of those escaped in a JSON string (JSON log lines)."""
+    plain = {secret, repr(secret)[1:-1]}
+    for encoding in ("utf-8", "latin-1"):
+        try:
+            plain.add(repr(secret.encode(encoding))[2:-1])
+        except UnicodeEncodeError:
+            pass
+    forms = set(plain)
+    for form in plain:
+        forms.add(json.dumps(form)[1:-1])
+        forms.add(json.dumps(form, ensure_ascii=False)[1:-1])
+    return {form for form in forms if len(form) >= 4}
 
 
 def resolve_level(option: str | None) -> str:
