@@ -22,6 +22,7 @@ SFN_LIST = ["run", "aws-stepfunctions-list-state-machines"]
 SAGEMAKER = ["run", "aws-sagemaker-start-pipeline"]
 SAGEMAKER_LIST = ["run", "aws-sagemaker-list-pipelines"]
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:nightly"
+MOON = ["--aws-region", "us-moon-1"]
 NO_KEYS = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
 
 
@@ -76,6 +77,14 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         "lambda: empty function name": Bad([*LAMBDA, "--function-name", ""], ["empty"]),
         "lambda: empty name in a list": Bad(
             [*LAMBDA, "--function-name", "report,,export"], ["empty target name"]
+        ),
+        "lambda: a duplicate name beside an unknown region": Bad(
+            [*LAMBDA, "--function-name", "report,report", *MOON],
+            ["unknown AWS region 'us-moon-1'"],
+        ),
+        "lambda: an option Event ignores beside an unknown region": Bad(
+            [*LAMBDA, *fn, "--invocation-type", "Event", "--log-type", "Tail", *MOON],
+            ["unknown AWS region 'us-moon-1'"],
         ),
         "lambda: no function at all": Bad(
             [*LAMBDA, "--payload", "{}"], ["missing option '--function-name'"]

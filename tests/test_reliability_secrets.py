@@ -49,7 +49,7 @@ def workloads(emulators: Any) -> list[list[str]]:
     passing = emulators.machines.arn("greet", pass_machine())
     failing = emulators.machines.arn("broken", fail_machine())
     emulators.sagemaker.create_pipeline("train")
-    emulators.sagemaker.script("train", "Executing", "Succeeded")
+    emulators.sagemaker.script("train", "Succeeded")
     return [
         [
             "aws-lambda-invoke",

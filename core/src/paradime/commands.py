@@ -262,8 +262,6 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     except UsageError as exc:
         return _usage_exit(exc)
     logger = log.get_logger(command=command.name)
-    for warning in warnings:
-        logger.warning(warning)
     wait = bool(values["wait_for_completion"])
     timeout_s = float(values["timeout_minutes"]) * 60
     context = RunContext(
@@ -278,7 +276,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     try:
         runner = command.factory(params, context)
     except UsageError as exc:
-        return _usage_exit(exc)
+        return _usage_exit(exc)  # the one line of a usage error: no warnings before it
     except SetupError as exc:
         message = " ".join(str(exc).split())
         logger.error(message)
@@ -288,6 +286,8 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         ]
         return _report(command, results, values, exit_override=None)
 
+    for warning in warnings:
+        logger.warning(warning)
     reporter.banner(targets, f"{command.name}: {len(targets)} target(s)")
     engine = Engine(
         command,

@@ -70,10 +70,10 @@ class InvokeSettings:
             client_context=params.get("client_context"),
             log_tail=(params.get("log_type") or "None") == "Tail",
         )
-        settings._warn(context)
         return settings
 
-    def _warn(self, context: RunContext) -> None:
+    def warn(self, context: RunContext) -> None:
+        """Say which given options Lambda ignores for this invocation type."""
         sync = self.invocation_type == "RequestResponse"
         if self.log_tail and not sync:
             context.logger.warning(
@@ -138,6 +138,8 @@ class LambdaRunner(Runner):
         self.context = context
         self.logger = context.logger
         self.session = AwsSession(params, context)
+        # Once every usage check has passed: a usage error is the only line a user sees.
+        self.settings.warn(context)
         self._configs: dict[tuple[str, str, str | None], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
