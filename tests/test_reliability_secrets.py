@@ -69,7 +69,7 @@ def workloads(emulators: Any) -> list[list[str]]:
 @pytest.mark.parametrize("log_format", ["json", "console"])
 @pytest.mark.parametrize("given_by", ["option", "environment"])
 def test_no_secret_in_any_output_at_debug_level(
-    given_by, log_format, workloads, run_script, script_env, ledger
+    given_by, log_format, workloads, spawn, script_env, ledger
 ):
     credentials = ["--aws-access-key-id", KEY_ID]
     credentials += ["--aws-secret-access-key", SECRET_KEY, "--aws-session-token", SESSION_TOKEN]
@@ -85,19 +85,17 @@ def test_no_secret_in_any_output_at_debug_level(
             AWS_SESSION_TOKEN=SESSION_TOKEN,
         )
         extra = []
+    debug = ["--log-level", "debug", "--log-format", log_format]
+    processes = [spawn(["run", *workload, *extra, *debug], env) for workload in workloads]
     leaked = 0
-    outputs = 0
-    for workload in workloads:
-        args = ["run", *workload, *extra, "--log-level", "debug", "--log-format", log_format]
-        completed = run_script(args, env)
-        assert completed.returncode in (0, 1), completed.stderr
+    for process in processes:
+        assert process.finish() in (0, 1), process.stderr
         # Debug logs were on: botocore's signed requests are there, the token's header too.
-        assert "x-amz-security-token" in completed.stderr.lower()
-        assert "Traceback" not in completed.stderr
-        leaked += leaks(completed.stdout) + leaks(completed.stderr)
-        outputs += 1
+        assert "x-amz-security-token" in process.stderr.lower()
+        assert "Traceback" not in process.stderr
+        leaked += leaks(process.stdout) + leaks(process.stderr)
     assert leaked == 0
-    ledger.record("8", faults=outputs, targets=7, duplicates=0, secrets_leaked=leaked)
+    ledger.record("8", faults=len(processes), targets=7, duplicates=0, secrets_leaked=leaked)
 
 
 ODD_SECRET_KEY = 'wJalrXUtnFEMI"K7MDENG\\bPxRfiCYzPARADIME1'
