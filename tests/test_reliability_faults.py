@@ -121,8 +121,10 @@ def test_status_checks_survive_transient_server_errors_and_resets(
     ],
 )
 def test_status_checks_failing_in_a_row_end_that_run_in_error_with_its_run_id(
-    provider, fault, emulators, aws_faults, ledger
+    provider, fault, emulators, aws_faults, monkeypatch, ledger
 ):
+    # Core's backoff between failed checks (at least 0.5 s) scaled down like the poll schedule.
+    monkeypatch.setattr(PollPolicy, "failure_backoff", lambda self, failures, rng: 0.05)
     command, args, named, action = arrange(emulators, provider)
     lost, fine = list(named)
     aws_faults.add_rule(about(named[lost], action, FAULTS[fault]))
