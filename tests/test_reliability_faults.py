@@ -20,7 +20,7 @@ from paradime.polling import PollPolicy
 from paradime.testing import run_cli
 from paradime.testing.proxy import RESET, Delay, Lost, ProxyRequest
 from paradime_aws.session import DEFAULT_MAX_ATTEMPTS
-from paradime_aws.testing import server_error
+from paradime_aws.testing import server_error, when
 
 pytestmark = pytest.mark.usefixtures("fast_polling", "instant_botocore_retries")
 
@@ -180,7 +180,7 @@ def test_an_invoke_whose_answer_was_lost_is_never_sent_again(
     fault, emulators, aws_faults, one_second_lambda, ledger
 ):
     emulators.functions.create("charge-cards", "send-mail", Timeout=1)
-    aws_faults.add_rule(about("", "/functions/charge-cards/invocations", ANSWER_LOST[fault]))
+    aws_faults.add_rule(when(ANSWER_LOST[fault](), action="/functions/charge-cards/invocations"))
     result = run_cli(["run", LAMBDA, "--function-name", "charge-cards,send-mail", "--json"])
     assert result.exit_code == 1
     rows = {row["target"]: row for row in result.json["results"]}
@@ -201,7 +201,7 @@ def test_an_invoke_whose_answer_was_lost_is_never_sent_again(
 
 def test_a_throttled_invoke_is_the_one_invoke_error_that_is_retried(emulators, aws_faults, ledger):
     """The contrast: Lambda refused a throttled invoke, so retrying it cannot run it twice."""
-    from paradime_aws.testing import throttle, when
+    from paradime_aws.testing import throttle
 
     emulators.functions.create("busy")
     aws_faults.add_rule(when(throttle("lambda"), action="/invocations", times=TRIGGER_ATTEMPTS - 1))
@@ -217,16 +217,14 @@ def test_answers_slower_than_the_read_timeout_never_cause_a_second_invocation(
     emulators, aws_faults, one_second_lambda, ledger
 ):
     """Lambda's limit scaled to 1 s: answers 1.6 s late (after the function ran) time out; an
-    answer 0.3 s late is waited for. Each function runs exactly once either way."""
+    answer 0.1 s late is waited for. Each function runs exactly once either way."""
     slow = ["nightly-a", "nightly-b", "nightly-c"]
     emulators.functions.create(*slow, "quick", Timeout=1)
 
-    def late(seconds: float) -> Callable[[], Any]:
-        return lambda: Delay(seconds)  # forwarded after the delay: the function does run
-
+    # Delay forwards after waiting: the function does run, its answer comes late.
     for name in slow:
-        aws_faults.add_rule(about("", f"/functions/{name}/invocations", late(1.6)))
-    aws_faults.add_rule(about("", "/functions/quick/invocations", late(0.3)))
+        aws_faults.add_rule(when(Delay(1.6), action=f"/functions/{name}/invocations"))
+    aws_faults.add_rule(when(Delay(0.1), action="/functions/quick/invocations"))
     result = run_cli(["run", LAMBDA, "--function-name", ",".join([*slow, "quick"]), "--json"])
     assert result.exit_code == 1
     rows = {row["target"]: row for row in result.json["results"]}
