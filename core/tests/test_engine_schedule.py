@@ -127,8 +127,11 @@ def test_an_interrupt_is_handled_without_waiting_for_the_next_poll():
 
     from paradime.polling import Clock
 
+    triggered = threading.Event()
+
     class Forever(Runner):
         def trigger(self, target: str) -> RunState:
+            triggered.set()
             return RunState(RunStatus.RUNNING, run_id=target, handle=0)
 
         def poll(self, target: str, state: RunState) -> RunState:
@@ -147,7 +150,14 @@ def test_an_interrupt_is_handled_without_waiting_for_the_next_poll():
         clock=Clock(),
         policy=slow,
     )
-    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    def interrupt_once_running() -> None:
+        # Only once the engine's handlers are in place (it has triggered), on a loaded machine too.
+        triggered.wait(30)
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_once_running, daemon=True).start()
     started = time.monotonic()
     results = engine.run()
     # The first poll is 30-60 s away: the interrupt must not wait for it.
