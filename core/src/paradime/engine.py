@@ -23,7 +23,7 @@ import random
 import signal
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
@@ -65,7 +65,6 @@ class _Run:
     cancelled: bool = False
     generation: int = 0
     last_message: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 class _Workers:
@@ -135,8 +134,6 @@ class Engine:
         self.inflight = 0
         self.signal_received: int | None = None
         self.exit_signal: int | None = None
-        self.poll_calls = 0
-        self.trigger_calls = 0
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> list[RunResult]:
@@ -248,7 +245,6 @@ class Engine:
                 run.started_mono = self.clock.monotonic()
                 self.reporter.triggering(run.target)
             try:
-                self.trigger_calls += 1
                 outcome: Any = self.runner.trigger(run.target)
             except BaseException as exc:  # reported as a result, never as a traceback
                 outcome = exc
@@ -264,7 +260,6 @@ class Engine:
 
         def job() -> None:
             try:
-                self.poll_calls += 1
                 assert state is not None
                 outcome: Any = self.runner.poll(run.target, state)
             except BaseException as exc:

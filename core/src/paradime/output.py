@@ -69,7 +69,7 @@ class Reporter:
         for i, target in enumerate(targets, 1):
             log.write_stderr(f"[{i}/{len(targets)}] {self.emoji} {target}")
 
-    def live_progress(self, now: float | None = None) -> None:
+    def live_progress(self) -> None:
         log.write_stderr(f"\n{RULE}\n⚡ LIVE PROGRESS\n{RULE}")
 
     def start_clock(self, now: float) -> None:
