@@ -57,26 +57,18 @@ def wait_for_runs(proc: subprocess.Popen[str], count: int) -> str:
 
 
 def test_exit_codes_of_the_real_process(scripted_env):
-    ok = subprocess.run(
-        [PARADIME, "run", "scripted-run", "--job", "sync"],
-        env=scripted_env,
-        capture_output=True,
-        text=True,
-    )
+    def jobs(value: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PARADIME, "run", "scripted-run", "--job", value],
+            env=scripted_env,
+            capture_output=True,
+            text=True,
+        )
+
+    ok = jobs("sync")
     assert ok.returncode == 0, ok.stderr
-    failed = subprocess.run(
-        [PARADIME, "run", "scripted-run", "--job", "sync,rejected"],
-        env=scripted_env,
-        capture_output=True,
-        text=True,
-    )
-    assert failed.returncode == 1
-    usage = subprocess.run(
-        [PARADIME, "run", "scripted-run", "--job", "bad"],
-        env=scripted_env,
-        capture_output=True,
-        text=True,
-    )
+    assert jobs("sync,rejected").returncode == 1
+    usage = jobs("bad")
     assert usage.returncode == 2
     assert usage.stderr.strip().splitlines() == ["Error: --job: 'bad' is not allowed"]
 
