@@ -195,7 +195,7 @@ class Engine:
                 self._on_deadline()
                 return
             self._dispatch_due(now)
-            self.reporter.maybe_still_running(self._running_runs(), now - self.start_mono, now)
+            self.reporter.maybe_still_running(self._running_runs, now - self.start_mono, now)
             timeout = self.deadline - now
             if self.schedule:
                 timeout = min(timeout, max(0.0, self.schedule[0][0] - now))

@@ -12,7 +12,7 @@ import json
 import shutil
 import textwrap
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from paradime import log
@@ -126,8 +126,10 @@ class Reporter:
         )
 
     def maybe_still_running(
-        self, running: Sequence[tuple[str, float]], elapsed: float, now: float
+        self, running_runs: Callable[[], Sequence[tuple[str, float]]], elapsed: float, now: float
     ) -> None:
+        """Report runs still running when a report is due; ``running_runs`` is called only then
+        (the engine calls this on every loop turn, with thousands of runs)."""
         if self.next_progress_at == float("inf"):
             self.start_clock(now)
             return
@@ -136,6 +138,7 @@ class Reporter:
         # Every 30 s for the first five minutes, then every five minutes.
         self._progress_every = 30.0 if elapsed < 300 else 300.0
         self.next_progress_at = now + self._progress_every
+        running = running_runs()
         if not running:
             return
         if len(running) <= STILL_RUNNING_DETAIL_LIMIT:
