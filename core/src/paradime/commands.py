@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from paradime.api import (
     Choice,
     Command,
     ListCommand,
     Option,
+    OptionSource,
     RunContext,
     RunResult,
     RunStatus,
@@ -227,6 +230,23 @@ def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[
     return params
 
 
+def option_sources(options: Sequence[Option]) -> dict[str, OptionSource]:
+    """Where each option's value came from, as click saw it (an alias typed counts as the
+    option typed)."""
+    ctx = click.get_current_context(silent=True)
+    sources: dict[str, OptionSource] = {}
+    for option in options:
+        names = [option.key] + [_alias_key(option.key, alias) for alias in option.aliases]
+        seen = {ctx.get_parameter_source(name) for name in names} if ctx is not None else set()
+        if ParameterSource.COMMANDLINE in seen or ctx is None:
+            sources[option.key] = OptionSource.COMMAND_LINE
+        elif ParameterSource.ENVIRONMENT in seen:
+            sources[option.key] = OptionSource.ENVIRONMENT
+        else:
+            sources[option.key] = OptionSource.DEFAULT
+    return sources
+
+
 def _check_engine_values(values: Mapping[str, Any]) -> None:
     timeout = values["timeout_minutes"]
     if not timeout > 0 or timeout != timeout or timeout == float("inf"):
@@ -253,6 +273,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     from paradime import log
     from paradime.engine import Engine
     from paradime.output import Reporter
+    from paradime.polling import RateLimiter
 
     log.configure(values.get("log_level"), values.get("log_format"))
     try:
@@ -264,6 +285,9 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     logger = log.get_logger(command=command.name)
     wait = bool(values["wait_for_completion"])
     timeout_s = float(values["timeout_minutes"]) * 60
+    # One rate cap for the engine's polls and the further requests a poll may send.
+    limiter = RateLimiter()
+    limiter.configure(command.service, command.poll_rate_per_s)
     context = RunContext(
         command=command.name,
         wait=wait,
@@ -271,6 +295,9 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         max_concurrency=int(values["max_concurrency"]),
         logger=logger,
         add_secret=log.REDACTOR.add,
+        option_sources=option_sources(command.options),
+        add_secret_pattern=log.REDACTOR.add_pattern,
+        take_poll_request=lambda: limiter.acquire(command.service, time.monotonic()) == 0.0,
     )
     reporter = Reporter(command.name, command.emoji)
     try:
@@ -298,6 +325,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         max_concurrency=context.max_concurrency,
         cancel_on_exit=bool(values["cancel_on_exit"]),
         reporter=reporter,
+        limiter=limiter,
     )
     try:
         results = engine.run()
@@ -361,6 +389,8 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
             max_concurrency=1,
             logger=logger,
             add_secret=log.REDACTOR.add,
+            option_sources=option_sources(command.options),
+            add_secret_pattern=log.REDACTOR.add_pattern,
         )
         lister = command.factory(params, context)
     except UsageError as exc:
