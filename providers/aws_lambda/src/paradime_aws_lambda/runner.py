@@ -121,7 +121,7 @@ def _decode_log(log_result: str) -> str:
         return log_result
 
 
-def _function_console_url(region: str, name: str, qualifier: str | None) -> str:
+def _function_console_url(region: str, name: str, qualifier: str | None) -> str | None:
     fragment = f"#/functions/{name}"
     if qualifier and qualifier != "$LATEST":
         kind = "versions" if qualifier.isdigit() else "aliases"
@@ -222,7 +222,7 @@ class LambdaRunner(Runner):
         response: Mapping[str, Any],
         body: bytes,
         request_id: str | None,
-        url: str,
+        url: str | None,
         details: dict[str, Any],
     ) -> RunState:
         output = _decode_payload(body)
