@@ -20,6 +20,7 @@ own lookup applies (``AWS_ENDPOINT_URL_<SERVICE>``, ``AWS_ENDPOINT_URL``, the co
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import socket
 import threading
@@ -116,6 +117,24 @@ def configured_endpoint(session: Any, service: str) -> str | None:
     return str(url) if url else None
 
 
+class _RefreshFailureFilter(logging.Filter):
+    """botocore warns, with the exception's repr, when expiring credentials or an SSO token
+    cannot be refreshed, then raises it when they were needed: paradime reports that error
+    itself, in one line (a row per target). The warning is for debug level only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING and str(record.msg).startswith("Refreshing"):
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
+def _quiet_refresh_warnings() -> None:
+    for name in ("botocore.credentials", "botocore.tokens"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RefreshFailureFilter) for f in logger.filters):
+            logger.addFilter(_RefreshFailureFilter())
+
+
 class AwsSession:
     """The command's boto3 session and its clients."""
 
@@ -134,7 +153,11 @@ class AwsSession:
         self._lock = threading.Lock()
         self._clients: dict[tuple[Any, ...], Any] = {}
         self._custom_endpoints: dict[str, bool] = {}
+        _quiet_refresh_warnings()
         self.session = self._session(key_id, secret, token, typed_profile)
+        # Read the config and credentials files now: a malformed one is one line, not a
+        # failure of every client later.
+        self._guarded(self.botocore_session.get_scoped_config)
         region = params.get("aws_region") or self._guarded(lambda: self.session.region_name)
         self.region: str = check_region(region or DEFAULT_REGION)
         credentials = self._guarded(self.session.get_credentials)
@@ -214,12 +237,15 @@ class AwsSession:
         except (bx.ConfigParseError, bx.InvalidConfigError) as exc:
             raise SetupError(f"the AWS configuration cannot be used: {exc}") from None
         except (bx.SSOError, bx.TokenRetrievalError) as exc:
+            logging.getLogger(__name__).debug("SSO credentials unavailable: %s", exc)
             profile = self._profile_name()
             raise SetupError(
-                f"the AWS SSO session of profile '{profile}' is missing or expired ({exc}): "
+                f"the AWS SSO token of profile '{profile}' is missing or expired: "
                 f"run 'aws sso login --profile {profile}'"
             ) from None
         except bx.BotoCoreError as exc:
+            raise SetupError(f"could not load AWS credentials: {exc}") from None
+        except RuntimeError as exc:  # botocore: "refreshed credentials are still expired"
             raise SetupError(f"could not load AWS credentials: {exc}") from None
 
     def custom_endpoint(self, service: str) -> bool:
