@@ -302,3 +302,70 @@ def test_a_refused_connection_is_retried_as_nothing_was_sent(
     assert "may have reached" not in row["error"]
     assert result.stderr.count("retrying in") == TRIGGER_ATTEMPTS - 1, result.stderr
     ledger.record("2", faults=TRIGGER_ATTEMPTS, targets=1, duplicates=0)
+
+
+# -- botocore's network error classes on status checks ---------------------------------------------
+@pytest.fixture
+def plain_text_tls_endpoint() -> Any:
+    """An https:// endpoint whose server answers in plain text, so that every TLS handshake
+    fails (botocore's SSLError); it counts the connections it was offered."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.1)
+    offered = [0]
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            offered[0] += 1
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.getsockname()[1]}", offered
+    stop.set()
+    thread.join(timeout=5)
+    server.close()
+
+
+@pytest.mark.parametrize("fault", ["tls-handshake", "proxy-unreachable"])
+def test_status_checks_meeting_any_network_error_class_are_retried(
+    fault, emulators, aws_faults, plain_text_tls_endpoint, closed_port, monkeypatch, ledger
+):
+    """Lambda's log reads (its status checks) fail with botocore's SSLError, or its
+    ProxyConnectionError: retried like any connection failure, until 6 fail in a row."""
+    monkeypatch.setattr(PollPolicy, "failure_backoff", lambda self, failures, rng: 0.05)
+    emulators.functions.create("nightly")
+    tls_url, offered = plain_text_tls_endpoint
+    if fault == "tls-handshake":
+        env = {"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": tls_url}
+        cause = "SSLError"
+    else:  # the invoke goes straight to the emulator, the log reads through a proxy that is down
+        logs_url = aws_faults.url.replace("127.0.0.1", "localhost")
+        env = {
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": logs_url,
+            "HTTP_PROXY": closed_port,
+            "NO_PROXY": "127.0.0.1",
+        }
+        cause = "ProxyConnectionError"
+    args = ["--function-name", "nightly", "--invocation-type", "Event", "--json"]
+    result = run_cli(["run", LAMBDA, *args], env=env)
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "ERROR", row
+    failures = PollPolicy().max_consecutive_failures
+    assert row["error"].startswith(f"could not track the run: {failures} status checks in a row")
+    assert cause in row["error"]
+    assert row["run_id"] == emulators.lambda_.invoked("nightly")[0].request_id
+    if fault == "tls-handshake":
+        assert offered[0] == failures * DEFAULT_MAX_ATTEMPTS
+    ledger.record("2", faults=failures * DEFAULT_MAX_ATTEMPTS, targets=1, duplicates=0)
