@@ -28,6 +28,7 @@ PACKAGES = [
     "./providers/aws_lambda",
     "./providers/aws_sfn",
     "./providers/aws_sagemaker",
+    "./providers/http_common[testing]",
 ]
 
 
