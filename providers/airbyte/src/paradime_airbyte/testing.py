@@ -116,7 +116,6 @@ class IssuedToken:
     value: str
     issued_at: float
     expires_at: float
-    revoked: bool = False
     uses: int = 0
 
 
@@ -153,6 +152,7 @@ class FakeAirbyte(FakeHttpApi):
         self.connections: dict[str, FakeConnection] = {}
         self.jobs: dict[int, FakeJob] = {}
         self.tokens: list[IssuedToken] = []
+        self.revocations: list[float] = []
         self.epoch = datetime.now(timezone.utc)
         self._job_ids = itertools.count(4001)
         self._connection_ids = itertools.count(1)
@@ -202,11 +202,11 @@ class FakeAirbyte(FakeHttpApi):
     def status_of(self, job: FakeJob) -> str:
         return job.status(self.clock())
 
-    def revoke_tokens(self) -> None:
-        """Every token issued so far is refused from now on (401), as after a key rotation."""
+    def revoke_tokens(self, after: float = 0.0) -> None:
+        """A key rotation ``after`` seconds from now: every token issued before it is refused
+        (401) from then on; tokens issued later are not affected."""
         with self.lock:
-            for token in self.tokens:
-                token.revoked = True
+            self.revocations.append(self.clock() + after)
 
     @property
     def exchanges(self) -> int:
@@ -237,7 +237,8 @@ class FakeAirbyte(FakeHttpApi):
         now = self.clock()
         with self.lock:
             issued = next((t for t in self.tokens if t.value == token), None)
-            if issued is None or issued.revoked or now >= issued.expires_at:
+            revoked = any(issued.issued_at < at <= now for at in self.revocations) if issued else 0
+            if issued is None or revoked or now >= issued.expires_at:
                 return False
             issued.uses += 1
         return True
@@ -419,9 +420,23 @@ def script_of(minutes: float, *, incomplete: bool = True) -> tuple[tuple[str, fl
 
 
 @pytest.fixture
-def airbyte_api() -> Iterator[FakeAirbyte]:
+def airbyte_fakes() -> Iterator[Callable[..., FakeAirbyte]]:
+    """``airbyte_fakes(**options)`` starts a :class:`FakeAirbyte`; all are stopped after the
+    test."""
+    started: list[FakeAirbyte] = []
+
+    def start(**options: Any) -> FakeAirbyte:
+        fake = FakeAirbyte(**options)
+        fake.start()
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        fake.stop()
+
+
+@pytest.fixture
+def airbyte_api(airbyte_fakes: Callable[..., FakeAirbyte]) -> FakeAirbyte:
     """A fake Airbyte Cloud API on 127.0.0.1 for one test (its tokens live 180 s)."""
-    fake = FakeAirbyte()
-    fake.start()
-    yield fake
-    fake.stop()
+    return airbyte_fakes()
