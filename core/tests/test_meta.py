@@ -23,14 +23,15 @@ from paradime import api, hookimpl, hookspecs
 from paradime.api import (
     Column,
     ListCommand,
+    Lister,
     RunError,
+    Runner,
     RunResult,
     RunState,
     RunStatus,
     TargetOption,
     TriggerCommand,
 )
-from paradime.hookspecs import Lister, Runner
 from paradime.plugins import PluginManager, set_manager
 from paradime.testing import run_cli
 from paradime.testing.scripted import ScriptedProvider
@@ -213,7 +214,8 @@ def test_hook_register_commands_refuses_a_name_another_provider_took(paradime_re
     class Thief(Provider):
         __name__ = "thief"
 
-    first, second = Provider(), Thief()
+    # pluggy's call order decides, as for every hook: the last registered is asked first.
+    first, second = Thief(), Provider()
     paradime_register(first, second)
     result = run("--help")
     assert result.exit_code == 0
@@ -293,6 +295,78 @@ def test_hook_implementations_may_accept_fewer_arguments_than_the_spec(meta, par
     paradime_register(meta, Minimal())
     run("meta-run", "--job", "now")
     assert seen == [0]
+
+
+@covers_hook("paradime_run_finished")
+def test_a_wrapper_implementation_wraps_each_call_through_pluggy(meta, paradime_register):
+    """``wrapper=True`` works as pluggy documents it: core calls hooks through pluggy."""
+    seen: list[str] = []
+
+    class Auditing:
+        __name__ = "auditing"
+
+        @hookimpl(wrapper=True)
+        def paradime_run_finished(self, command: str) -> Any:
+            seen.append(f"before {command}")
+            result = yield
+            seen.append(f"after {command}")
+            return result
+
+    paradime_register(meta, Auditing())
+    assert run("meta-run", "--job", "now").exit_code == 0
+    assert seen == ["before meta-run", "after meta-run"]
+    assert meta.finished == [("meta-run", [("now", "SUCCEEDED")], 0)]
+
+
+@covers_hook("paradime_register_commands")
+def test_core_fills_in_the_provider_of_each_command(paradime_register):
+    class Anonymous:
+        __name__ = "anonymous"
+
+        @hookimpl
+        def paradime_register_commands(self, register: Callable[[Any], None]) -> None:
+            register(
+                ListCommand(
+                    name="anonymous-list",
+                    help="List.",
+                    columns=(Column("name", "NAME"),),
+                    factory=lambda params, context: Listing(),
+                )
+            )
+
+    manager = paradime_register(Anonymous())
+    assert manager.collect_commands()["anonymous-list"].provider == "anonymous"
+
+
+def test_a_required_option_is_a_usage_error_when_missing_and_read_from_its_variable(
+    paradime_register,
+):
+    built: list[Any] = []
+
+    class Needs:
+        __name__ = "needs"
+
+        @hookimpl
+        def paradime_register_commands(self, register: Callable[[Any], None]) -> None:
+            register(
+                ListCommand(
+                    name="needs-list",
+                    help="List.",
+                    columns=(Column("name", "NAME"),),
+                    options=(api.Option("--api-key", "Key.", envvar="NEEDS_KEY", required=True),),
+                    factory=lambda params, context: built.append(params) or Listing(),
+                )
+            )
+
+    paradime_register(Needs())
+    missing = run_cli(["run", "needs-list"], env={"NEEDS_KEY": None})
+    assert missing.exit_code == 2
+    assert missing.stderr.strip() == "Error: missing option '--api-key' (or set NEEDS_KEY)"
+    assert built == []  # refused before the factory
+    assert "[required]" in run_cli(["run", "needs-list", "--help"]).stdout
+    given = run_cli(["run", "needs-list"], env={"NEEDS_KEY": "k-123"})
+    assert given.exit_code == 0, given.stderr
+    assert built == [{"api_key": "k-123"}]
 
 
 # -- versioning ------------------------------------------------------------------------------

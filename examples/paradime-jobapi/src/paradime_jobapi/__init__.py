@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from paradime import hookimpl
 from paradime.api import (
     Column,
     Command,
@@ -21,6 +20,7 @@ from paradime.api import (
     TargetOption,
     TriggerCommand,
     UsageError,
+    hookimpl,
 )
 
 if TYPE_CHECKING:
@@ -75,7 +75,6 @@ def paradime_register_commands(register: Callable[[Command], None]) -> None:
         TriggerCommand(
             name="jobapi-sync",
             help="Start a sync of each connector, wait for it, and report.",
-            provider="jobapi",
             service="jobapi",
             target=TargetOption(
                 "--connector-id", "Connector to sync.", metavar="ID", validate=_connector_id
@@ -91,7 +90,6 @@ def paradime_register_commands(register: Callable[[Command], None]) -> None:
         ListCommand(
             name="jobapi-list-connectors",
             help="List the connectors that jobapi-sync can start.",
-            provider="jobapi",
             columns=(
                 Column("id", "CONNECTOR ID"),
                 Column("name", "NAME"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from paradime import hookimpl
 from paradime.api import (
     Choice,
     Column,
@@ -21,9 +20,10 @@ from paradime.api import (
     Option,
     TargetOption,
     TriggerCommand,
+    hookimpl,
     lazy,
 )
-from paradime_aws import AWS_OPTIONS
+from paradime_aws_common import AWS_OPTIONS
 from paradime_aws_lambda.inputs import (
     INVOCATION_TYPES,
     LOG_TYPES,
@@ -32,8 +32,6 @@ from paradime_aws_lambda.inputs import (
     parse_payload_file,
 )
 from paradime_aws_lambda.targets import check_qualifier, validate_target
-
-PROVIDER = "aws-lambda"
 
 INVOKE_OPTIONS: tuple[Option, ...] = (
     Option(
@@ -86,13 +84,12 @@ LIST_OPTIONS: tuple[Option, ...] = (
 )
 
 
-INVOKE = TriggerCommand(
+TRIGGER_COMMAND = TriggerCommand(
     name="aws-lambda-invoke",
     help="Invoke AWS Lambda functions and report each invocation's outcome.\n\n"
     "A function that fails (FunctionError) is FAILED with its errorType and errorMessage; its "
     "answer is in the --json result. An invocation is never repeated after an error that may "
     "have reached Lambda; throttles are retried with backoff.",
-    provider=PROVIDER,
     service="lambda",
     target=TargetOption(
         "--function-name",
@@ -111,10 +108,9 @@ INVOKE = TriggerCommand(
     can_cancel=False,
 )
 
-LIST = ListCommand(
+LIST_COMMAND = ListCommand(
     name="aws-lambda-list-functions",
     help="List the Lambda functions of a region (every page).",
-    provider=PROVIDER,
     columns=(
         Column("name", "NAME"),
         Column("runtime", "RUNTIME"),
@@ -131,5 +127,5 @@ LIST = ListCommand(
 @hookimpl
 def paradime_register_commands(register: Callable[[Command], None]) -> None:
     """Declare ``aws-lambda-invoke`` and ``aws-lambda-list-functions``."""
-    register(INVOKE)
-    register(LIST)
+    register(TRIGGER_COMMAND)
+    register(LIST_COMMAND)
