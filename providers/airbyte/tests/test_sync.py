@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from paradime_airbyte import SYNC_COMMAND
+from paradime_airbyte import TRIGGER_COMMAND
 from paradime_airbyte.testing import fake_uuid
 
-SYNC = SYNC_COMMAND.name
+SYNC = TRIGGER_COMMAND.name
 JOB = r"/v1/jobs/\d+"
 
 
@@ -129,4 +129,3 @@ def test_no_wait_reports_started_with_the_job_id_and_no_status_check(airbyte_api
     assert result.statuses == {slow.connection_id: "STARTED"}
     assert result.json["results"][0]["run_id"] == str(job.job_id)
     assert airbyte_api.count("GET", JOB) == 0
-

@@ -3,10 +3,12 @@ replaced once after a 401; a 401 that outlives a fresh token ends the run ERROR.
 
 from __future__ import annotations
 
-from paradime_airbyte import SYNC_COMMAND
+import itertools
+
+from paradime_airbyte import TRIGGER_COMMAND
 from paradime_airbyte.testing import CLIENT_SECRET, script_of
 
-SYNC = SYNC_COMMAND.name
+SYNC = TRIGGER_COMMAND.name
 CREDENTIALS = "--client-id/--client-secret (AIRBYTE_CLIENT_ID/AIRBYTE_CLIENT_SECRET)"
 
 
@@ -25,7 +27,7 @@ def test_a_token_expiring_three_times_during_a_run_still_succeeds(airbyte_fakes,
     assert len(issued) >= 4  # the first token and one per expiry during the run
     # One exchange per expiry, not per request, target or thread: each token was used until it
     # was due (80 % of its second), then replaced once.
-    assert all(later - earlier >= 0.75 for earlier, later in zip(issued, issued[1:]))
+    assert all(later - earlier >= 0.75 for earlier, later in itertools.pairwise(issued))
     run_s = api.requests[-1].at - api.requests[0].at
     assert len(issued) <= run_s / 0.8 + 1
     assert api.count("POST", "/v1/applications/token") == len(issued)

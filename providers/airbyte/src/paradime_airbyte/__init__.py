@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from paradime import hookimpl
 from paradime.api import (
     Choice,
     Column,
@@ -20,11 +19,12 @@ from paradime.api import (
     TargetOption,
     TriggerCommand,
     UsageError,
+    hookimpl,
     lazy,
 )
-from paradime_http_common.options import parse_base_url
+from paradime_http_common import parse_base_url
 
-__all__ = ["LIST_COMMAND", "SYNC_COMMAND", "paradime_register_commands"]
+__all__ = ["LIST_COMMAND", "TRIGGER_COMMAND", "paradime_register_commands"]
 
 DEFAULT_BASE_URL = "https://api.airbyte.com/v1"
 EXAMPLE_ID = "e735894a-e773-4938-969f-45f53957b75b"
@@ -52,6 +52,7 @@ AUTH_OPTIONS: tuple[Option, ...] = (
         "the user name of a self-managed server.",
         envvar="AIRBYTE_CLIENT_ID",
         metavar="ID",
+        required=True,
     ),
     Option(
         "--client-secret",
@@ -59,6 +60,7 @@ AUTH_OPTIONS: tuple[Option, ...] = (
         envvar="AIRBYTE_CLIENT_SECRET",
         metavar="SECRET",
         secret=True,
+        required=True,
     ),
     Option(
         "--base-url",
@@ -105,7 +107,7 @@ LIST_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-SYNC_COMMAND = TriggerCommand(
+TRIGGER_COMMAND = TriggerCommand(
     name="airbyte-sync",
     help="Start a sync (or reset) job of each Airbyte connection, wait for it, and report.\n\n"
     "A connection already running a job of that type is joined, never started twice. The "
@@ -121,7 +123,7 @@ SYNC_COMMAND = TriggerCommand(
         validate=parse_uuid,
     ),
     options=(*SYNC_OPTIONS, *AUTH_OPTIONS),
-    factory=lazy("paradime_airbyte.runner:build_runner"),
+    factory=lazy("paradime_airbyte.runner:AirbyteSyncRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
     emoji="🐙",
@@ -138,7 +140,7 @@ LIST_COMMAND = ListCommand(
         Column("schedule", "SCHEDULE"),
         Column("workspace_id", "WORKSPACE ID"),
     ),
-    factory=lazy("paradime_airbyte.runner:build_lister"),
+    factory=lazy("paradime_airbyte.runner:ConnectionLister"),
     options=(*LIST_OPTIONS, *AUTH_OPTIONS),
 )
 
@@ -146,5 +148,5 @@ LIST_COMMAND = ListCommand(
 @hookimpl
 def paradime_register_commands(register: Callable[[Command], None]) -> None:
     """Declare the Airbyte commands."""
-    register(SYNC_COMMAND)
+    register(TRIGGER_COMMAND)
     register(LIST_COMMAND)

@@ -31,8 +31,7 @@ from typing import Any
 
 import httpx
 
-from paradime.api import RunContext, RunError, RunState, RunStatus, UsageError
-from paradime.hookspecs import Lister, Runner
+from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
 from paradime_http_common.client import HttpApi
 from paradime_http_common.errors import ApiError, ConflictError, error_for_response, read_document
 from paradime_http_common.tokens import TokenAuth
@@ -114,11 +113,7 @@ class AirbyteApi:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        client_id, client_secret = params.get("client_id"), params.get("client_secret")
-        if not client_id:
-            raise UsageError("missing option '--client-id' (or AIRBYTE_CLIENT_ID)")
-        if not client_secret:
-            raise UsageError("missing option '--client-secret' (or AIRBYTE_CLIENT_SECRET)")
+        client_id, client_secret = str(params["client_id"]), str(params["client_secret"])
         self.base_url = str(params["base_url"])
         self.ui_url = ui_base(self.base_url)
         self.logger = context.logger
@@ -203,16 +198,24 @@ class AirbyteApi:
         self.http.close()
 
 
-class SyncRunner(Runner):
-    """Starts a job per connection, or joins the one running, and follows it to its end."""
+class AirbyteSyncRunner(Runner):
+    """Starts a job per connection, or joins the one running, and follows it to its end.
+
+    The command's factory: built once per run with the parsed options (``clock``: the token
+    expiry's clock, a benchmark's virtual one).
+    """
 
     def __init__(
-        self, api: AirbyteApi, context: RunContext, *, job_type: str, workspace_id: str | None
+        self,
+        params: Mapping[str, Any],
+        context: RunContext,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.api = api
+        self.api = AirbyteApi(params, context, clock=clock)
         self.logger = context.logger
-        self.job_type = job_type
-        self.workspace_id = workspace_id
+        self.job_type = str(params.get("job_type") or "sync")
+        self.workspace_id: str | None = params.get("workspace_id")
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
 
@@ -417,11 +420,12 @@ class SyncRunner(Runner):
 
 
 class ConnectionLister(Lister):
-    """Every connection the credentials can see, or those of one workspace, page after page."""
+    """Every connection the credentials can see, or those of one workspace, page after page.
+    The list command's factory."""
 
-    def __init__(self, api: AirbyteApi, workspace_id: str | None) -> None:
-        self.api = api
-        self.workspace_id = workspace_id
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.api = AirbyteApi(params, context)
+        self.workspace_id: str | None = params.get("workspace_id")
 
     def list(self) -> Iterator[dict[str, Any]]:
         try:
@@ -479,18 +483,3 @@ def _next_offset(link: Any) -> tuple[int | None, int | None] | None:
         return int(values[0]) if values and values[0].isdigit() else None
 
     return number("offset"), number("limit")
-
-
-def build_runner(params: Mapping[str, Any], context: RunContext) -> SyncRunner:
-    """``airbyte-sync``'s factory: checks the credentials are given, builds the one client."""
-    return SyncRunner(
-        AirbyteApi(params, context),
-        context,
-        job_type=str(params.get("job_type") or "sync"),
-        workspace_id=params.get("workspace_id"),
-    )
-
-
-def build_lister(params: Mapping[str, Any], context: RunContext) -> ConnectionLister:
-    """``airbyte-list-connections``'s factory."""
-    return ConnectionLister(AirbyteApi(params, context), params.get("workspace_id"))
