@@ -36,7 +36,7 @@ def main() -> int:
     from moto.server import ThreadedMotoServer
 
     from paradime.testing.proxy import FaultProxy
-    from paradime_aws.testing import AwsEnv, MotoServer, aws_environment
+    from paradime_aws_common.testing import AwsEnv, MotoServer, aws_environment
 
     # Count invocations where the emulator runs them, not where the client sends them.
     seen = {"invocations": 0}

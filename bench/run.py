@@ -92,7 +92,7 @@ class Emulator:
 
     def __init__(self) -> None:
         from paradime.testing.proxy import FaultProxy
-        from paradime_aws.testing import AwsEnv, aws_environment, start_moto_server
+        from paradime_aws_common.testing import AwsEnv, aws_environment, start_moto_server
 
         self.moto = start_moto_server()
         self.server = self.moto.server
@@ -455,9 +455,9 @@ def bench_scale() -> list[Row]:
         per_second: dict[int, int] = {}
         for at in polls:
             per_second[int(at)] = per_second.get(int(at), 0) + 1
-        from paradime_aws_sfn import START_COMMAND
+        from paradime_aws_stepfunctions import TRIGGER_COMMAND
 
-        cap = START_COMMAND.poll_rate_per_s
+        cap = TRIGGER_COMMAND.poll_rate_per_s
         # Token bucket (burst = rate): any span of t seconds holds at most rate * t + burst calls.
         # Arrival at the proxy adds jitter of a few ms, hence the 50 ms allowance.
         worst = 0.0

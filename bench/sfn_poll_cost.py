@@ -127,9 +127,9 @@ def run_scenario(moto: Any, seconds: int, executions: int, seed: int) -> dict[st
     from paradime.engine import Engine
     from paradime.output import Reporter
     from paradime.testing.proxy import FaultProxy
-    from paradime_aws.testing import AwsEnv, aws_environment
-    from paradime_aws_sfn import START_COMMAND
-    from paradime_aws_sfn.runner import build_runner
+    from paradime_aws_common.testing import AwsEnv, aws_environment
+    from paradime_aws_stepfunctions import TRIGGER_COMMAND
+    from paradime_aws_stepfunctions.runner import StepFunctionsRunner
 
     moto.reset()
     clock = CLOCK["now"] = EmulatorClock()
@@ -151,14 +151,14 @@ def run_scenario(moto: Any, seconds: int, executions: int, seed: int) -> dict[st
     try:
         os.environ.update(aws_environment(proxy.url))
         context = RunContext(
-            command=START_COMMAND.name,
+            command=TRIGGER_COMMAND.name,
             wait=True,
             timeout_s=3 * seconds + 600,
             max_concurrency=10,
-            logger=log.get_logger(command=START_COMMAND.name),
+            logger=log.get_logger(command=TRIGGER_COMMAND.name),
             add_secret=log.REDACTOR.add,
         )
-        runner = build_runner({"endpoint_url": proxy.url}, context)
+        runner = StepFunctionsRunner({"endpoint_url": proxy.url}, context)
         learned: dict[str, float] = {}
         poll = runner.poll
 
@@ -171,14 +171,14 @@ def run_scenario(moto: Any, seconds: int, executions: int, seed: int) -> dict[st
         runner.poll = timed_poll  # type: ignore[method-assign]
         started = clock.monotonic()
         results = Engine(
-            START_COMMAND,
+            TRIGGER_COMMAND,
             runner,
             arns,
             wait=True,
             timeout_s=context.timeout_s,
             max_concurrency=context.max_concurrency,
             cancel_on_exit=False,
-            reporter=Reporter(START_COMMAND.name),
+            reporter=Reporter(TRIGGER_COMMAND.name),
             clock=clock,
             rng=random.Random(seed),
             handle_signals=False,
@@ -204,7 +204,7 @@ def main() -> int:
     from moto.server import ThreadedMotoServer
 
     from paradime import log
-    from paradime_aws.testing import MotoServer
+    from paradime_aws_common.testing import MotoServer
 
     log.configure("error")
     for noisy in ("werkzeug", "moto"):  # the emulator's own request and interpreter logs

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-PROVIDER_PACKAGE = "paradime_aws_sfn"
+PROVIDER_PACKAGE = "paradime_aws_stepfunctions"
 COMMAND = "aws-stepfunctions-start-execution"
 ROLE = "arn:aws:iam::123456789012:role/demo-step-functions"
 BROKEN_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:demo-broken-report"

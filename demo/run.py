@@ -40,7 +40,7 @@ def provider_installed(module: ModuleType) -> bool:
 
 
 def main() -> int:
-    from paradime_aws.testing import AwsEnv, aws_environment, start_moto_server
+    from paradime_aws_common.testing import AwsEnv, aws_environment, start_moto_server
 
     moto = start_moto_server()
     server = moto.server

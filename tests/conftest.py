@@ -30,10 +30,10 @@ from typing import Any
 import pytest
 
 from paradime.testing.proxy import FaultProxy
-from paradime_aws.testing import AwsEnv
+from paradime_aws_common.testing import AwsEnv
 from paradime_aws_lambda.testing import Functions, LambdaEmulator, functions, lambda_emulator
 from paradime_aws_sagemaker.testing import SageMakerEmulator, pipelines, sagemaker
-from paradime_aws_sfn.testing import Machines, machines, sfn_emulator
+from paradime_aws_stepfunctions.testing import Machines, machines, sfn_emulator
 
 __all__ = [  # fixtures, registered by being imported here
     "functions",

@@ -13,7 +13,7 @@ import pytest
 
 from paradime.testing import run_cli
 from paradime.testing.proxy import ProxyRequest, Reply
-from paradime_aws.testing import aws_error
+from paradime_aws_common.testing import aws_error
 
 pytestmark = pytest.mark.usefixtures("fast_polling", "instant_botocore_retries")
 
@@ -64,7 +64,7 @@ def arrange(emulators: Any, provider: str) -> tuple[str, list[str], list[str]]:
         emulators.functions.create("export", "report")
         return LAMBDA, ["--function-name", "export,report"], ["export", "report"]
     if provider == "stepfunctions":
-        from paradime_aws_sfn.testing import pass_machine
+        from paradime_aws_stepfunctions.testing import pass_machine
 
         arns = [emulators.machines.arn(n, pass_machine()) for n in ("etl", "report")]
         return SFN, [a for arn in arns for a in ("--state-machine-arn", arn)], arns

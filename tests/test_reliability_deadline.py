@@ -31,7 +31,7 @@ def arrange(emulators: Any, provider: str) -> tuple[str, list[str], list[str], s
     Lambda has none that ends before it: an Event invocation takes two status checks, 2 s apart,
     to read (the end of the invocation, then its own log lines), too close to 3 s."""
     if provider == "stepfunctions":
-        from paradime_aws_sfn.testing import pass_machine, wait_machine
+        from paradime_aws_stepfunctions.testing import pass_machine, wait_machine
 
         long = [emulators.machines.arn(n, wait_machine(120)) for n in ("etl", "report")]
         short = emulators.machines.arn("quick", pass_machine())
@@ -117,8 +117,8 @@ def test_a_start_answered_just_after_the_deadline_keeps_its_run_id_and_is_stoppe
     """The start reaches Step Functions after the deadline (the proxy holds it 1.5 s; the
     deadline is at 1.2 s): its run id must not be lost, and --cancel-on-exit must stop it."""
     from paradime.testing.proxy import Delay
-    from paradime_aws.testing import when
-    from paradime_aws_sfn.testing import wait_machine
+    from paradime_aws_common.testing import when
+    from paradime_aws_stepfunctions.testing import wait_machine
 
     arn = emulators.machines.arn("etl", wait_machine(120))
     aws_faults.add_rule(when(Delay(1.5), action="StartExecution"))

@@ -19,8 +19,8 @@ from paradime.engine import TRIGGER_ATTEMPTS
 from paradime.polling import PollPolicy
 from paradime.testing import run_cli
 from paradime.testing.proxy import RESET, Delay, Lost, ProxyRequest
-from paradime_aws.session import DEFAULT_MAX_ATTEMPTS
-from paradime_aws.testing import server_error, when
+from paradime_aws_common.session import DEFAULT_MAX_ATTEMPTS
+from paradime_aws_common.testing import server_error, when
 
 pytestmark = pytest.mark.usefixtures("fast_polling", "instant_botocore_retries")
 
@@ -52,7 +52,7 @@ def arrange(emulators: Any, provider: str) -> tuple[str, list[str], dict[str, st
 
     Each target's run lasts a few status checks, so that faults meet running runs."""
     if provider == "stepfunctions":
-        from paradime_aws_sfn.testing import wait_machine
+        from paradime_aws_stepfunctions.testing import wait_machine
 
         arns = {n: emulators.machines.arn(n, wait_machine(1)) for n in ("etl", "report")}
         args = [arg for arn in arns.values() for arg in ("--state-machine-arn", arn)]
@@ -201,7 +201,7 @@ def test_an_invoke_whose_answer_was_lost_is_never_sent_again(
 
 def test_a_throttled_invoke_is_the_one_invoke_error_that_is_retried(emulators, aws_faults, ledger):
     """The contrast: Lambda refused a throttled invoke, so retrying it cannot run it twice."""
-    from paradime_aws.testing import throttle
+    from paradime_aws_common.testing import throttle
 
     emulators.functions.create("busy")
     aws_faults.add_rule(when(throttle("lambda"), action="/invocations", times=TRIGGER_ATTEMPTS - 1))
@@ -250,8 +250,8 @@ def test_answers_slower_than_the_read_timeout_never_cause_a_second_invocation(
 def test_a_slow_status_check_is_simply_asked_again(emulators, aws_faults, monkeypatch, ledger):
     """Polls are safe to repeat: a status check whose answer is late past the read timeout is
     retried by botocore, and the run's outcome is still learned."""
-    from paradime_aws import session
-    from paradime_aws_sfn.testing import wait_machine
+    from paradime_aws_common import session
+    from paradime_aws_stepfunctions.testing import wait_machine
 
     original = session.AwsSession.client
 

@@ -28,7 +28,7 @@ def finish_all(processes: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_three_providers_at_once_each_report_only_their_own_runs(
     emulators, spawn, script_env, ledger
 ):
-    from paradime_aws_sfn.testing import wait_machine
+    from paradime_aws_stepfunctions.testing import wait_machine
 
     emulators.functions.create("export-a", "export-b")
     arns = [emulators.machines.arn(n, wait_machine(1)) for n in ("etl-a", "etl-b")]
@@ -77,7 +77,7 @@ def test_three_step_functions_commands_at_once_each_report_only_their_own_execut
 ):
     """The same command three times over, on different state machines: the generated execution
     names and the polling of one never reach another."""
-    from paradime_aws_sfn.testing import pass_machine, wait_machine
+    from paradime_aws_stepfunctions.testing import pass_machine, wait_machine
 
     groups = {
         "nightly": [emulators.machines.arn(f"nightly-{i}", wait_machine(1)) for i in range(3)],

@@ -54,7 +54,7 @@ def warned_about_each(stderr: str) -> None:
 def test_the_cli_and_the_aws_commands_work_beside_broken_providers(
     broken_site, emulators, run_script, script_env, ledger
 ):
-    from paradime_aws_sfn.testing import pass_machine
+    from paradime_aws_stepfunctions.testing import pass_machine
 
     env = script_env(PYTHONPATH=broken_site)
     listing = run_script(["providers", "--json"], env)

@@ -43,7 +43,7 @@ def leaks(text: str) -> int:
 @pytest.fixture
 def workloads(emulators: Any) -> list[list[str]]:
     """One command line per provider, each meeting success and an AWS error."""
-    from paradime_aws_sfn.testing import fail_machine, pass_machine
+    from paradime_aws_stepfunctions.testing import fail_machine, pass_machine
 
     emulators.functions.create("report")
     passing = emulators.machines.arn("greet", pass_machine())
@@ -108,7 +108,7 @@ def test_secrets_with_characters_that_logs_escape_are_hidden_in_their_escaped_fo
 ):
     """JSON lines write a quote as \\" and a backslash as \\\\, and botocore's debug lines
     show header values as bytes literals: a secret must be hidden however it is written."""
-    from paradime_aws_sfn.testing import pass_machine
+    from paradime_aws_stepfunctions.testing import pass_machine
 
     arn = emulators.machines.arn("greet", pass_machine())
     env = script_env(

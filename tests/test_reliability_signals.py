@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from paradime.testing.proxy import Delay
-from paradime_aws.testing import when
+from paradime_aws_common.testing import when
 
 SFN = "aws-stepfunctions-start-execution"
 SAGEMAKER = "aws-sagemaker-start-pipeline"
@@ -29,7 +29,7 @@ def all_started(targets: list[str]) -> Any:
 
 
 def long_machines(emulators: Any, *names: str) -> list[str]:
-    from paradime_aws_sfn.testing import wait_machine
+    from paradime_aws_stepfunctions.testing import wait_machine
 
     return [emulators.machines.arn(name, wait_machine(120)) for name in names]
 

@@ -21,7 +21,7 @@ import pytest
 from paradime.engine import DEADLINE_GRACE_S
 from paradime.testing import CliResult, run_cli
 from paradime.testing.proxy import ProxyRequest, Reply
-from paradime_aws.testing import throttle
+from paradime_aws_common.testing import throttle
 
 pytestmark = pytest.mark.usefixtures("fast_polling", "instant_botocore_retries")
 
@@ -100,7 +100,7 @@ def lambda_event_case(emulators: Any) -> Case:
 
 
 def sfn_case(emulators: Any) -> Case:
-    from paradime_aws_sfn.testing import pass_machine, wait_machine
+    from paradime_aws_stepfunctions.testing import pass_machine, wait_machine
 
     arns = [
         emulators.machines.arn("greet", pass_machine()),
@@ -188,7 +188,7 @@ def never_ending(emulators: Any, provider: str) -> tuple[str, list[str], str, st
         emulators.functions.create("hot", "cool-1", "cool-2")
         return LAMBDA, ["--function-name", "hot,cool-1,cool-2"], "hot", "/functions/hot/invoc"
     if provider == "stepfunctions":
-        from paradime_aws_sfn.testing import pass_machine
+        from paradime_aws_stepfunctions.testing import pass_machine
 
         hot, *cool = (emulators.machines.arn(n, pass_machine()) for n in ("hot", "c1", "c2"))
         args = [arg for arn in (hot, *cool) for arg in ("--state-machine-arn", arn)]

@@ -6,9 +6,8 @@ import itertools
 import random
 from typing import Any
 
-from paradime.api import RunState, RunStatus, TargetOption, TriggerCommand
+from paradime.api import Runner, RunState, RunStatus, TargetOption, TriggerCommand
 from paradime.engine import Engine
-from paradime.hookspecs import Runner
 from paradime.output import Reporter
 from paradime.polling import FakeClock, PollPolicy, RateLimiter
 

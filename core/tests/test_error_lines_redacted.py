@@ -8,9 +8,16 @@ from typing import Any
 
 import pytest
 
-from paradime import hookimpl
-from paradime.api import Column, ListCommand, Option, RunContext, RunError, UsageError
-from paradime.hookspecs import Lister
+from paradime.api import (
+    Column,
+    ListCommand,
+    Lister,
+    Option,
+    RunContext,
+    RunError,
+    UsageError,
+    hookimpl,
+)
 from paradime.testing import registered, run_cli
 
 SECRET = "key-4d9e2b7c-never-printed"

@@ -23,14 +23,15 @@ from paradime import api, hookimpl, hookspecs
 from paradime.api import (
     Column,
     ListCommand,
+    Lister,
     RunError,
+    Runner,
     RunResult,
     RunState,
     RunStatus,
     TargetOption,
     TriggerCommand,
 )
-from paradime.hookspecs import Lister, Runner
 from paradime.plugins import PluginManager, set_manager
 from paradime.testing import run_cli
 from paradime.testing.scripted import ScriptedProvider

@@ -23,9 +23,9 @@ from paradime.testing import run_cli
 PARADIME = Path(sys.executable).parent / "paradime"
 
 GOOD_MODULE = """
-from paradime import hookimpl
+from paradime.api import hookimpl
 from paradime.api import Column, ListCommand, RunState, RunStatus, TargetOption, TriggerCommand
-from paradime.hookspecs import Lister, Runner
+from paradime.api import Lister, Runner
 
 
 class _Runner(Runner):
@@ -51,14 +51,14 @@ def paradime_register_commands(register):
 """
 BROKEN_MODULE = "raise RuntimeError('boom: needs acme-sdk>=3')\n"
 BAD_DECLARATION_MODULE = """
-from paradime import hookimpl
+from paradime.api import hookimpl
 
 @hookimpl
 def paradime_register_commands(register):
     raise KeyError("no-such-setting")
 """
 MISSPELLED_HOOK_MODULE = """
-from paradime import hookimpl
+from paradime.api import hookimpl
 
 @hookimpl
 def paradime_register_command(register):

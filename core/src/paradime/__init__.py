@@ -1,12 +1,13 @@
 """paradime: trigger jobs in other systems, wait for them, and report truthfully.
 
-The plugin API lives in :mod:`paradime.hookspecs` (hooks and operations) and :mod:`paradime.api`
-(the data providers declare and return). Importing this package imports nothing heavy.
+The plugin API is one module, :mod:`paradime.api` (``from paradime import api``); the hook specs
+are in :mod:`paradime.hookspecs`. Importing this package imports nothing heavy.
 """
 
 from __future__ import annotations
 
 __version__ = "7.0.0"
-__all__ = ["__version__", "hookimpl"]
+__all__ = ["__version__", "api", "hookimpl"]
 
-from paradime.hookspecs import hookimpl
+from paradime import api
+from paradime.api import hookimpl

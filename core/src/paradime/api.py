@@ -1,19 +1,55 @@
-"""The data a provider declares and returns: statuses, options, commands, run states.
+"""The plugin API: everything a provider imports, in one module.
 
-Everything here is plain data with no heavy imports, so that loading every installed provider to
-build ``paradime run --help`` stays cheap.
+``from paradime import api`` gives the data a provider declares (:class:`TriggerCommand`,
+:class:`ListCommand`, :class:`Option`, :class:`TargetOption`, :class:`Column`), the operations it
+implements (:class:`Runner`, :class:`Lister`), what those return or raise (:class:`RunState`,
+:class:`RunStatus`, :class:`RunError`, :class:`UsageError`, :class:`SetupError`), the
+:data:`hookimpl` marker for its hook implementations, and :func:`lazy` for factories that import
+heavy libraries only when a command runs. The hook specs themselves are in
+:mod:`paradime.hookspecs`.
+
+Nothing here imports anything heavy, so that loading every installed provider to build
+``paradime run --help`` stays cheap.
 """
 
 from __future__ import annotations
 
+import abc
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from paradime.hookspecs import Lister, Runner
+import pluggy
+
+__all__ = [
+    "Choice",
+    "Column",
+    "Command",
+    "ListCommand",
+    "Lister",
+    "ListerFactory",
+    "Option",
+    "OptionType",
+    "Rows",
+    "RunContext",
+    "RunError",
+    "RunResult",
+    "RunState",
+    "RunStatus",
+    "Runner",
+    "RunnerFactory",
+    "SetupError",
+    "TargetOption",
+    "TriggerCommand",
+    "UsageError",
+    "hookimpl",
+    "lazy",
+]
+
+hookimpl = pluggy.HookimplMarker("paradime")
+"""Marks a provider's hook implementations (project name ``paradime``)."""
 
 
 class RunStatus(str, enum.Enum):
@@ -244,7 +280,7 @@ class TriggerCommand:
     :param service: the key of the per-service poll rate cap (commands of one remote API share it).
     :param target: the target option.
     :param options: the provider's own options, in help order.
-    :param factory: builds the :class:`~paradime.hookspecs.Runner` once per command run; import
+    :param factory: builds the :class:`Runner` once per command run; import
         heavy libraries inside it, not at module level.
     :param default_timeout_minutes: default of ``--timeout-minutes``.
     :param poll_rate_per_s: the most poll requests per second this command sends to ``service``.
@@ -289,3 +325,57 @@ class ListCommand:
 
 Command = TriggerCommand | ListCommand
 Rows = Iterable[Mapping[str, Any]]
+
+
+class Runner(abc.ABC):
+    """The operations of a trigger command: built by the command's factory once per run.
+
+    Core calls :meth:`trigger` from a pool of at most ``--max-concurrency`` threads and
+    :meth:`poll` / :meth:`cancel` from its poll scheduler, so a runner must be safe to call from
+    several threads at once (share thread-safe clients; keep no per-call state on ``self``).
+    Each method makes one attempt and returns: no sleeping, no retry loops, no threads.
+    Raise :class:`RunError` for an outcome the provider understood (with
+    ``retryable=True`` only when repeating the call cannot start a second run); any other
+    exception is reported as ``ERROR`` with its message, never as a traceback.
+    """
+
+    @abc.abstractmethod
+    def trigger(self, target: str) -> RunState:
+        """Start one run of ``target`` and return its state.
+
+        Return ``RUNNING`` with a ``run_id`` and a ``handle`` when the run goes on remotely (core
+        then polls it, or reports ``STARTED`` under ``--no-wait-for-completion``), or a terminal
+        state when the call itself carried the outcome (a synchronous invocation).
+        """
+
+    def poll(self, target: str, state: RunState) -> RunState:
+        """Check once, without blocking, how the run described by ``state`` is doing.
+
+        Return the new state; ``run_id``, ``console_url`` and ``handle`` left as ``None`` keep
+        their previous values. A transient failure should raise a retryable
+        :class:`RunError`; core retries it with backoff a bounded number of times.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot poll runs")
+
+    def cancel(self, target: str, state: RunState, reason: str) -> RunState | None:
+        """Ask the remote system to stop the run, saying ``reason``.
+
+        Called only when the user opted in (``--cancel-on-exit``) and the run is still running at
+        the deadline or on SIGINT/SIGTERM. Return the state after the request (or ``None`` if
+        unknown). The default says the provider cannot stop runs.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot stop runs")
+
+    def close(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Release resources; called once when the command ends."""
+
+
+class Lister(abc.ABC):
+    """The operation of a list command: enumerate what the provider can trigger."""
+
+    @abc.abstractmethod
+    def list(self) -> Rows:
+        """Return (or yield) one mapping per target, keyed by the command's column keys.
+
+        Read every page: core prints what this returns and nothing more.
+        """

@@ -28,8 +28,7 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
 
-from paradime.api import RunError, RunResult, RunState, RunStatus, TriggerCommand
-from paradime.hookspecs import Runner
+from paradime.api import RunError, Runner, RunResult, RunState, RunStatus, TriggerCommand
 from paradime.output import Reporter
 from paradime.polling import Clock, PollPolicy, RateLimiter
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from paradime.api import RunContext, RunStatus, SetupError, UsageError
-from paradime_aws.arn import parse_arn
-from paradime_aws.errors import to_run_error
-from paradime_aws.session import AwsSession, check_region
+from paradime_aws_common.arn import parse_arn
+from paradime_aws_common.errors import to_run_error
+from paradime_aws_common.session import AwsSession, check_region
 
 
 def context(secrets: list[str] | None = None) -> RunContext:
@@ -49,7 +49,7 @@ def test_unknown_region_is_a_usage_error():
 
 
 def test_missing_credentials_is_a_setup_error(monkeypatch, tmp_path):
-    from paradime_aws.testing import CLEARED_ENV
+    from paradime_aws_common.testing import CLEARED_ENV
 
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", *CLEARED_ENV):
         monkeypatch.delenv(key, raising=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from paradime.testing import CliResult, run_cli
-from paradime_aws.testing import aws_error, throttle, when
+from paradime_aws_common.testing import aws_error, throttle, when
 
 FILTER = "FilterLogEvents"
 

@@ -8,7 +8,7 @@ import pytest
 
 from paradime.engine import TRIGGER_ATTEMPTS
 from paradime.testing import CliResult, run_cli
-from paradime_aws.testing import RESET, Delay, aws_error, server_error, throttle, when
+from paradime_aws_common.testing import RESET, Delay, aws_error, server_error, throttle, when
 
 INVOKE = "/invocations"
 CONFIGURATION = "/configuration"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paradime.testing import run_cli
-from paradime_aws.testing import aws_error, when
+from paradime_aws_common.testing import aws_error, when
 
 LIST = "GET /2015-03-31/functions"
 

@@ -2,7 +2,7 @@
 
 The patches and the fixtures live in :mod:`paradime_aws_sagemaker.testing`, shared with the tests
 that cross packages (``tests/`` at the repository root); ``instant_botocore_retries`` comes from
-:mod:`paradime_aws.testing`.
+:mod:`paradime_aws_common.testing`.
 """
 
 from __future__ import annotations

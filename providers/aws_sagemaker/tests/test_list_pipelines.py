@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paradime.testing import run_cli
-from paradime_aws.testing import throttle, when
+from paradime_aws_common.testing import throttle, when
 
 COMMAND = "aws-sagemaker-list-pipelines"
 COLUMNS = ["name", "arn", "created", "last_modified", "last_execution"]

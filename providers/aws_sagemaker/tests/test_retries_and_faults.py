@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from paradime.testing import run_cli
-from paradime_aws.testing import FAKE_SECRET, aws_error, throttle, when
+from paradime_aws_common.testing import FAKE_SECRET, aws_error, throttle, when
 
 COMMAND = "aws-sagemaker-start-pipeline"
 START = "StartPipelineExecution"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from paradime.testing import run_cli
-from paradime_aws.testing import aws_error, when
+from paradime_aws_common.testing import aws_error, when
 
 COMMAND = "aws-sagemaker-start-pipeline"
 

@@ -1,8 +1,8 @@
 """Step Functions test harness: the patched emulator for every test, and conveniences.
 
 The moto patches, the state machine definitions and ``machines`` live in
-:mod:`paradime_aws_sfn.testing`, shared with the tests that cross packages (``tests/`` at the
-repository root). Here, in addition:
+:mod:`paradime_aws_stepfunctions.testing`, shared with the tests that cross packages (``tests/``
+at the repository root). Here, in addition:
 
 * The ``ExecutionTimedOut`` history event has no error or cause: the opt-in fixture
   ``timeout_cause`` fills them (AWS's API has both fields) to exercise reading them from history.
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from paradime_aws_sfn.testing import (
+from paradime_aws_stepfunctions.testing import (
     choice_machine,
     fail_machine,
     machines,

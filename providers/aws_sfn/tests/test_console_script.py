@@ -30,7 +30,10 @@ def test_the_provider_is_found_through_its_entry_point(aws):
 
 
 def test_declaring_the_commands_imports_no_boto3():
-    code = "import sys, paradime_aws_sfn; print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    code = (
+        "import sys, paradime_aws_stepfunctions;"
+        "print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
 

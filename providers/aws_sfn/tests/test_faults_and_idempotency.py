@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from paradime.testing.proxy import RESET, ProxyRequest
-from paradime_aws.testing import aws_error, server_error, throttle, when
+from paradime_aws_common.testing import aws_error, server_error, throttle, when
 
 pytestmark = pytest.mark.usefixtures("fast_polling", "no_retry_delay")
 
@@ -99,7 +99,7 @@ def test_throttling_that_never_ends_is_throttled_and_starts_nothing(
     start, machines, asl, aws_faults
 ):
     from paradime import engine
-    from paradime_aws.session import DEFAULT_MAX_ATTEMPTS
+    from paradime_aws_common.session import DEFAULT_MAX_ATTEMPTS
 
     busy = machines.arn("busy", asl.passing())
     calm = machines.arn("calm", asl.passing(), region="eu-west-1")

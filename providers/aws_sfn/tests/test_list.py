@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paradime_aws.testing import aws_error, when
+from paradime_aws_common.testing import aws_error, when
 
 LIST = "aws-stepfunctions-list-state-machines"
 
@@ -12,7 +12,7 @@ LIST = "aws-stepfunctions-list-state-machines"
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> int:
     """Ask for pages of 10 (AWS allows 1000) so that a few dozen machines take several."""
-    monkeypatch.setattr("paradime_aws_sfn.runner.LIST_PAGE_SIZE", 10)
+    monkeypatch.setattr("paradime_aws_stepfunctions.runner.LIST_PAGE_SIZE", 10)
     return 10
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from paradime_aws.testing import when
+from paradime_aws_common.testing import when
 
 pytestmark = pytest.mark.usefixtures("fast_polling")
 COMMAND = "aws-stepfunctions-start-execution"

@@ -164,7 +164,7 @@ def test_express_without_wait_is_started_asynchronously(start, machines, asl, aw
 
 
 def test_a_failed_express_sync_start_is_not_repeated(start, machines, asl, aws_faults):
-    from paradime_aws.testing import server_error, when
+    from paradime_aws_common.testing import server_error, when
 
     arn = machines.arn("quick", asl.passing(), type="EXPRESS")
     aws_faults.add_rule(when(server_error(), action="StartSyncExecution"))

@@ -16,20 +16,21 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from paradime import hookimpl
 from paradime.api import (
     Column,
     ListCommand,
+    Lister,
     Option,
     RunContext,
     RunError,
+    Runner,
     RunState,
     RunStatus,
     TargetOption,
     TriggerCommand,
     UsageError,
+    hookimpl,
 )
-from paradime.hookspecs import Lister, Runner
 
 
 class Calls:

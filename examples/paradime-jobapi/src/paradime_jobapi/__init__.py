@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from paradime import hookimpl
 from paradime.api import (
     Column,
     Command,
@@ -21,6 +20,7 @@ from paradime.api import (
     TargetOption,
     TriggerCommand,
     UsageError,
+    hookimpl,
 )
 
 if TYPE_CHECKING:

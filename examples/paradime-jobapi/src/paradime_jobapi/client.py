@@ -15,8 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from paradime.api import RunError, RunState, RunStatus
-from paradime.hookspecs import Lister, Runner
+from paradime.api import Lister, RunError, Runner, RunState, RunStatus
 
 STATUSES = {
     "pending": RunStatus.RUNNING,

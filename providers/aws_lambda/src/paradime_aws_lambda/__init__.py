@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from paradime import hookimpl
 from paradime.api import (
     Choice,
     Column,
@@ -21,9 +20,10 @@ from paradime.api import (
     Option,
     TargetOption,
     TriggerCommand,
+    hookimpl,
     lazy,
 )
-from paradime_aws import AWS_OPTIONS
+from paradime_aws_common import AWS_OPTIONS
 from paradime_aws_lambda.inputs import (
     INVOCATION_TYPES,
     LOG_TYPES,
@@ -86,7 +86,7 @@ LIST_OPTIONS: tuple[Option, ...] = (
 )
 
 
-INVOKE = TriggerCommand(
+TRIGGER_COMMAND = TriggerCommand(
     name="aws-lambda-invoke",
     help="Invoke AWS Lambda functions and report each invocation's outcome.\n\n"
     "A function that fails (FunctionError) is FAILED with its errorType and errorMessage; its "
@@ -111,7 +111,7 @@ INVOKE = TriggerCommand(
     can_cancel=False,
 )
 
-LIST = ListCommand(
+LIST_COMMAND = ListCommand(
     name="aws-lambda-list-functions",
     help="List the Lambda functions of a region (every page).",
     provider=PROVIDER,
@@ -131,5 +131,5 @@ LIST = ListCommand(
 @hookimpl
 def paradime_register_commands(register: Callable[[Command], None]) -> None:
     """Declare ``aws-lambda-invoke`` and ``aws-lambda-list-functions``."""
-    register(INVOKE)
-    register(LIST)
+    register(TRIGGER_COMMAND)
+    register(LIST_COMMAND)

@@ -1,6 +1,6 @@
 """The Lambda operations: invoke functions, follow asynchronous invocations, list functions.
 
-Imported only when a command runs (it pulls in botocore through :mod:`paradime_aws`).
+Imported only when a command runs (it pulls in botocore through :mod:`paradime_aws_common`).
 
 No duplicate invocations: an ``Invoke`` is sent with botocore's retries off and a read timeout
 longer than any function may run (Lambda's 15-minute maximum plus a margin), because botocore's
@@ -24,10 +24,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from paradime.api import RunContext, RunError, RunState, RunStatus, UsageError
-from paradime.hookspecs import Lister, Runner
-from paradime_aws.errors import error_code, http_status, is_transient, to_run_error
-from paradime_aws.session import READ_TIMEOUT_S, AwsSession, console_url
+from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus, UsageError
+from paradime_aws_common.errors import error_code, http_status, is_transient, to_run_error
+from paradime_aws_common.session import READ_TIMEOUT_S, AwsSession, console_url
 from paradime_aws_lambda import logscan
 from paradime_aws_lambda.inputs import Payload, check_payload_size
 from paradime_aws_lambda.targets import FunctionRef, parse_function

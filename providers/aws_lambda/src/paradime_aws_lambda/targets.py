@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from paradime.api import UsageError
-from paradime_aws.arn import parse_arn
+from paradime_aws_common.arn import parse_arn
 
 # Lambda's own rules: a name is 1-64 letters, digits, '-' or '_'; a qualifier is $LATEST, a
 # version number or an alias (1-128 letters, digits, '-' or '_').

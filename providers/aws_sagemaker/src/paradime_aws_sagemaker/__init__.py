@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from paradime import hookimpl
 from paradime.api import (
     Column,
     Command,
@@ -20,9 +19,10 @@ from paradime.api import (
     Option,
     TargetOption,
     TriggerCommand,
+    hookimpl,
     lazy,
 )
-from paradime_aws import AWS_OPTIONS
+from paradime_aws_common import AWS_OPTIONS
 from paradime_aws_sagemaker.inputs import (
     load_parameters_file,
     parse_description,
@@ -66,7 +66,7 @@ START_OPTIONS: tuple[Option, ...] = (
 )
 
 
-START_PIPELINE = TriggerCommand(
+TRIGGER_COMMAND = TriggerCommand(
     name="aws-sagemaker-start-pipeline",
     help=(
         "Start SageMaker pipeline executions and wait for them.\n\n"
@@ -91,7 +91,7 @@ START_PIPELINE = TriggerCommand(
     emoji="🧠",
 )
 
-LIST_PIPELINES = ListCommand(
+LIST_COMMAND = ListCommand(
     name="aws-sagemaker-list-pipelines",
     help="List the SageMaker pipelines of the region (every page).",
     provider=PROVIDER,
@@ -111,5 +111,5 @@ LIST_PIPELINES = ListCommand(
 @hookimpl
 def paradime_register_commands(register: Callable[[Command], None]) -> None:
     """Add the SageMaker Pipelines commands."""
-    register(START_PIPELINE)
-    register(LIST_PIPELINES)
+    register(TRIGGER_COMMAND)
+    register(LIST_COMMAND)

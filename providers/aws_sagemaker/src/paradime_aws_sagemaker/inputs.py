@@ -16,7 +16,7 @@ from typing import Any
 
 from paradime.api import UsageError
 from paradime.inputs import load_json, read_input
-from paradime_aws.arn import Arn, looks_like_arn, parse_arn
+from paradime_aws_common.arn import Arn, looks_like_arn, parse_arn
 
 # SageMaker's own constraints (API reference of CreatePipeline / StartPipelineExecution).
 PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")

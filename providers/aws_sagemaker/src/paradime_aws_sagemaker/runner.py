@@ -24,10 +24,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from paradime.api import RunContext, RunError, RunState, RunStatus
-from paradime.hookspecs import Lister, Runner
-from paradime_aws.errors import describe, error_code, to_run_error
-from paradime_aws.session import AwsSession, console_url
+from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
+from paradime_aws_common.errors import describe, error_code, to_run_error
+from paradime_aws_common.session import AwsSession, console_url
 from paradime_aws_sagemaker.inputs import (
     ParametersFile,
     PipelineRef,

@@ -52,7 +52,7 @@ def parse_arn(value: str, service: str | None = None, resource_type: str | None 
         raise UsageError(f"'{value}' is an ARN of service '{svc or '?'}', not '{service}'")
     if not _REGION.match(region):
         raise UsageError(f"'{value}' has an invalid region '{region}'")
-    from paradime_aws.session import check_region  # botocore's data, read only when checking
+    from paradime_aws_common.session import check_region  # botocore's data, read only when checking
 
     try:
         check_region(region)

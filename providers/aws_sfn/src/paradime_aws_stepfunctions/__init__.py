@@ -2,14 +2,13 @@
 ``aws-stepfunctions-list-state-machines``.
 
 This module only declares the commands (plain data, no boto3); the runner and the lister live in
-:mod:`paradime_aws_sfn.runner`, imported when a command runs.
+:mod:`paradime_aws_stepfunctions.runner`, imported when a command runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from paradime import hookimpl
 from paradime.api import (
     Column,
     Command,
@@ -17,17 +16,18 @@ from paradime.api import (
     Option,
     TargetOption,
     TriggerCommand,
+    hookimpl,
     lazy,
 )
-from paradime_aws import AWS_OPTIONS
-from paradime_aws_sfn.inputs import (
+from paradime_aws_common import AWS_OPTIONS
+from paradime_aws_stepfunctions.inputs import (
     parse_execution_name,
     parse_input,
     parse_input_file,
     validate_target,
 )
 
-__all__ = ["LIST_COMMAND", "START_COMMAND", "paradime_register_commands"]
+__all__ = ["LIST_COMMAND", "TRIGGER_COMMAND", "paradime_register_commands"]
 
 # DescribeExecution draws on an account-wide token bucket shared with every other client of the
 # account (consoles, other schedulers, the workflows themselves). AWS's quotas page gives it a
@@ -61,7 +61,7 @@ SFN_OPTIONS: tuple[Option, ...] = (
 )
 
 
-START_COMMAND = TriggerCommand(
+TRIGGER_COMMAND = TriggerCommand(
     name="aws-stepfunctions-start-execution",
     help="Start AWS Step Functions executions and wait for them.\n\n"
     "STANDARD state machines are polled with DescribeExecution; EXPRESS ones run with "
@@ -78,7 +78,7 @@ START_COMMAND = TriggerCommand(
         validate=validate_target,
     ),
     options=(*SFN_OPTIONS, *AWS_OPTIONS),
-    factory=lazy("paradime_aws_sfn.runner:build_runner"),
+    factory=lazy("paradime_aws_stepfunctions.runner:StepFunctionsRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
     aliases=("aws-stepfunctions-trigger",),
@@ -95,7 +95,7 @@ LIST_COMMAND = ListCommand(
         Column("arn", "ARN"),
         Column("creation_date", "CREATED"),
     ),
-    factory=lazy("paradime_aws_sfn.runner:build_lister"),
+    factory=lazy("paradime_aws_stepfunctions.runner:StateMachineLister"),
     options=AWS_OPTIONS,
     aliases=("aws-stepfunctions-list",),
 )
@@ -104,5 +104,5 @@ LIST_COMMAND = ListCommand(
 @hookimpl
 def paradime_register_commands(register: Callable[[Command], None]) -> None:
     """Declare the Step Functions commands."""
-    register(START_COMMAND)
+    register(TRIGGER_COMMAND)
     register(LIST_COMMAND)

@@ -25,11 +25,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from paradime.api import RunContext, RunError, RunState, RunStatus, UsageError
-from paradime.hookspecs import Lister, Runner
-from paradime_aws.errors import error_code, to_run_error
-from paradime_aws.session import AwsSession, console_url
-from paradime_aws_sfn.inputs import MachineRef, machine_ref, read_input_file
+from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus, UsageError
+from paradime_aws_common.errors import error_code, to_run_error
+from paradime_aws_common.session import AwsSession, console_url
+from paradime_aws_stepfunctions.inputs import MachineRef, machine_ref, read_input_file
 
 SERVICE = "stepfunctions"
 AWS_ERRORS = (BotoCoreError, ClientError)
@@ -122,20 +121,22 @@ def _failure_text(status: str, error: str | None, cause: str | None) -> str:
 class StepFunctionsRunner(Runner):
     """Starts, polls and stops the executions of one command run."""
 
-    def __init__(
-        self,
-        session: AwsSession,
-        context: RunContext,
-        *,
-        input_text: str | None,
-        execution_name: str | None,
-    ) -> None:
-        self.session = session
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        # The options are checked together before the session is built.
+        if params.get("input") is not None and params.get("input_file") is not None:
+            raise UsageError("give the execution input with --input or --input-file, not both")
+        input_text = params.get("input")
+        if params.get("input_file") is not None:
+            try:
+                input_text = read_input_file(params["input_file"])
+            except UsageError as exc:
+                raise UsageError(f"invalid value for '--input-file': {exc}") from None
+        self.session = AwsSession(params, context)
         self.command = context.command
         self.wait = context.wait
         self.logger = context.logger
         self.input_text = input_text
-        self.execution_name = execution_name
+        self.execution_name: str | None = params.get("execution_name")
         self._lock = threading.Lock()
         # Per target: its execution name and when it was chosen (before the first attempt).
         self._names: dict[str, tuple[str, datetime]] = {}
@@ -429,8 +430,8 @@ class StepFunctionsRunner(Runner):
 class StateMachineLister(Lister):
     """Every state machine of the command's region."""
 
-    def __init__(self, session: AwsSession) -> None:
-        self.session = session
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.session = AwsSession(params, context)
 
     def list(self) -> Iterator[dict[str, Any]]:
         client = self.session.client(SERVICE)
@@ -447,26 +448,3 @@ class StateMachineLister(Lister):
                 }
         except AWS_ERRORS as exc:
             raise to_run_error(exc, subject="ListStateMachines") from None
-
-
-def build_runner(params: Mapping[str, Any], context: RunContext) -> StepFunctionsRunner:
-    """The start command's factory: checks the options together, then builds the session."""
-    if params.get("input") is not None and params.get("input_file") is not None:
-        raise UsageError("give the execution input with --input or --input-file, not both")
-    input_text = params.get("input")
-    if params.get("input_file") is not None:
-        try:
-            input_text = read_input_file(params["input_file"])
-        except UsageError as exc:
-            raise UsageError(f"invalid value for '--input-file': {exc}") from None
-    return StepFunctionsRunner(
-        AwsSession(params, context),
-        context,
-        input_text=input_text,
-        execution_name=params.get("execution_name"),
-    )
-
-
-def build_lister(params: Mapping[str, Any], context: RunContext) -> StateMachineLister:
-    """The list command's factory."""
-    return StateMachineLister(AwsSession(params, context))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from paradime.api import UsageError
 from paradime.inputs import load_json, read_input
-from paradime_aws.arn import Arn, looks_like_arn, parse_arn
+from paradime_aws_common.arn import Arn, looks_like_arn, parse_arn
 
 # Step Functions' limits: names of state machines, executions and aliases are 1-80 characters
 # without white space, brackets, wildcards, some punctuation and control characters; an
@@ -78,7 +78,7 @@ def machine_ref(value: str) -> MachineRef:
             f"'{value}' is not a state machine ARN (expected ...:stateMachine:NAME, optionally "
             "followed by :VERSION or :ALIAS)"
         )
-    from paradime_aws.session import check_region
+    from paradime_aws_common.session import check_region
 
     check_region(arn.region)
     name = check_name(parts[1], f"the state machine name in '{value}'")
