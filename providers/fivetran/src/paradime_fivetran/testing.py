@@ -134,6 +134,8 @@ class FakeFivetran(FakeHttpApi):
     def __init__(self, *, clock: Callable[[], float] | None = None, speed: float = 1.0) -> None:
         super().__init__(credentials=(FAKE_KEY, FAKE_SECRET), clock=clock, speed=speed)
         self.connectors: dict[str, Connector] = {}
+        # The most items a list page holds, whatever limit was asked for.
+        self.max_page = MAX_PAGE
 
     # -- what tests arrange ---------------------------------------------------------------
     def add_connector(
@@ -239,10 +241,11 @@ class FakeFivetran(FakeHttpApi):
             return 400, self.error_document(400, str(exc))
         if not 1 <= limit <= MAX_PAGE:
             return 400, self.error_document(400, f"limit must be between 1 and {MAX_PAGE}")
-        page = connectors[start : start + limit]
+        size = min(limit, self.max_page)
+        page = connectors[start : start + size]
         data: dict[str, Any] = {"items": [self._document(c, config=False) for c in page]}
-        if start + limit < len(connectors):
-            data["next_cursor"] = _cursor(start + limit)
+        if start + size < len(connectors):
+            data["next_cursor"] = _cursor(start + size)
         return 200, {"code": "Success", "data": data}
 
     # -- sync life ------------------------------------------------------------------------
@@ -381,11 +384,17 @@ def fivetran_cli(
     paradime_register: Callable[..., Any],
     paradime_cli: Callable[..., Any],
     fast_polling: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., Any]:
     """``fivetran_cli(*args, env=None)``: ``paradime run <args>`` in-process, with only the
-    Fivetran provider, pointed at the fake, polling every 50-200 ms."""
+    Fivetran provider, pointed at the fake, polling every 50-200 ms (the command's cap of one
+    status check a second, there for Fivetran's hourly quota, is lifted)."""
+    import dataclasses
+
     import paradime_fivetran
 
+    fast = dataclasses.replace(paradime_fivetran.TRIGGER_COMMAND, poll_rate_per_s=100.0)
+    monkeypatch.setattr(paradime_fivetran, "TRIGGER_COMMAND", fast)
     paradime_register(paradime_fivetran)
 
     def run(*args: str, env: dict[str, str | None] | None = None) -> Any:
