@@ -15,7 +15,8 @@ checked): ``GET /v1/connections/{id}`` with ``data.status.sync_state`` (``schedu
 and ``limit`` (1-1000, default 100) and ``data.next_cursor``; HTTP Basic auth; errors as
 ``{"code", "message"}``; 429 with ``Retry-After``. The older ``/v1/connectors`` paths are served
 too. Time is the fake's clock (real time by default, or any clock a benchmark passes), and
-timestamps are ``EPOCH`` plus that clock, so that syncs of any length can be scripted::
+timestamps are ``epoch`` (the wall-clock second it was made) plus that clock, so that syncs of
+any length can be scripted::
 
     fake = FakeFivetran().start()
     fake.add_connector("orders", sync_seconds=0.4)                  # succeeds 0.4 s after a start
@@ -44,8 +45,6 @@ from paradime_http_common.fake import Answer, FakeHttpApi, Seen
 
 FAKE_KEY = "fivetran-test-key-7c41d2"
 FAKE_SECRET = "fivetran-test-secret-93b0e5f81a"
-# The fake's clock reads 0 at this instant; every timestamp it gives is EPOCH plus its clock.
-EPOCH = datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 _CODES = {
@@ -109,7 +108,7 @@ class Connector:
     failure_tasks: list[dict[str, str]] = field(default_factory=lambda: list(FAILURE_TASKS))
     reschedule_after: float | None = None  # a sync is rescheduled after this much syncing...
     reschedule_for: float = 1.0  # ...until this much later
-    succeeded_at: datetime | None = EPOCH - timedelta(days=1)
+    succeeded_at: datetime | None = None  # add_connector: a day before the fake's epoch
     failed_at: datetime | None = None
     tasks: list[dict[str, str]] = field(default_factory=list)
     syncs: list[FakeSync] = field(default_factory=list)
@@ -134,6 +133,8 @@ class FakeFivetran(FakeHttpApi):
     def __init__(self, *, clock: Callable[[], float] | None = None, speed: float = 1.0) -> None:
         super().__init__(credentials=(FAKE_KEY, FAKE_SECRET), clock=clock, speed=speed)
         self.connectors: dict[str, Connector] = {}
+        # The fake's clock reads 0 at this instant: timestamps are epoch plus its clock.
+        self.epoch = datetime.now(timezone.utc).replace(microsecond=0)
         # The most items a list page holds, whatever limit was asked for.
         self.max_page = MAX_PAGE
 
@@ -142,6 +143,7 @@ class FakeFivetran(FakeHttpApi):
         self, connector_id: str, *, syncing: bool = False, **fields: Any
     ) -> Connector:
         """Add a connector; ``syncing=True`` starts a sync now (as Fivetran's scheduler would)."""
+        fields.setdefault("succeeded_at", self.epoch - timedelta(days=1))
         connector = Connector(connector_id, **fields)
         connector.schema = connector.schema or connector_id
         with self.lock:
@@ -162,7 +164,7 @@ class FakeFivetran(FakeHttpApi):
 
     def time_at(self, seconds: float) -> datetime:
         """The timestamp the fake gives for ``seconds`` on its clock."""
-        return EPOCH + timedelta(seconds=seconds)
+        return self.epoch + timedelta(seconds=seconds)
 
     def sync_posts(self, connector_id: str) -> list[Seen]:
         """The sync requests the fake received for one connector."""
@@ -335,7 +337,7 @@ class FakeFivetran(FakeHttpApi):
             "service_version": 1,
             "schema": connector.schema,
             "connected_by": "monitor_fruit",
-            "created_at": _iso(EPOCH - timedelta(days=30)),
+            "created_at": _iso(self.epoch - timedelta(days=30)),
             "succeeded_at": _iso(connector.succeeded_at) if connector.succeeded_at else None,
             "failed_at": _iso(connector.failed_at) if connector.failed_at else None,
             "paused": connector.paused,

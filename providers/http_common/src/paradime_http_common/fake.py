@@ -281,6 +281,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeHttpApi
     protocol_version = "HTTP/1.1"  # keep-alive, as real APIs do
+    # Headers and body go out in two writes: without TCP_NODELAY the second waits for the
+    # client's delayed ACK, 40 ms per answer on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
