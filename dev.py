@@ -29,6 +29,7 @@ PACKAGES = [
     "./providers/aws_sfn",
     "./providers/aws_sagemaker",
     "./providers/http_common[testing]",
+    "./providers/fivetran[testing]",
     "./providers/airbyte[testing]",
 ]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import random
 
-from paradime.api import RunError, RunState, RunStatus, TargetOption, TriggerCommand
+from paradime.api import RunError, Runner, RunState, RunStatus, TargetOption, TriggerCommand
 from paradime.engine import Engine
-from paradime.hookspecs import Runner
 from paradime.output import Reporter
 from paradime.polling import FakeClock
 

@@ -55,7 +55,7 @@ class ThingsApi(FakeHttpApi):
 @pytest.fixture
 def api() -> Iterator[ThingsApi]:
     with ThingsApi() as fake:
-        yield fake  # type: ignore[misc]
+        yield fake
 
 
 @pytest.fixture

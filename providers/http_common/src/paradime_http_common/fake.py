@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -94,6 +94,7 @@ class Storm:
 
 
 Answer = tuple[int, Any]
+F = TypeVar("F", bound="FakeHttpApi")
 
 
 class FakeHttpApi:
@@ -128,7 +129,7 @@ class FakeHttpApi:
         assert self._server is not None, "start() the fake first"
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self) -> FakeHttpApi:
+    def start(self: F) -> F:
         handler = type("Handler", (_Handler,), {"fake": self})
         server = _Server(("127.0.0.1", 0), handler)
         server.daemon_threads = True
@@ -144,7 +145,7 @@ class FakeHttpApi:
             server.shutdown()
             server.server_close()
 
-    def __enter__(self) -> FakeHttpApi:
+    def __enter__(self: F) -> F:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -217,6 +218,10 @@ class FakeHttpApi:
         """The API's error shape for ``status`` (override with the real API's)."""
         return {"code": str(status), "message": message}
 
+    def unauthorized_message(self, request: Seen) -> str:
+        """The message of a 401 (a subclass may echo what it was sent, as some APIs do)."""
+        return "Missing or invalid API credentials"
+
     def http_date(self) -> str:
         """The ``Date`` header of every answer: real time (a subclass may use its clock)."""
         return formatdate(usegmt=True)
@@ -242,7 +247,7 @@ class FakeHttpApi:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             return self._error(fault.status, fault.message or _REASONS.get(fault.status), headers)
         if not self.authorize(request):
-            return self._error(401, "Missing or invalid API credentials", {})
+            return self._error(401, self.unauthorized_message(request), {})
         with self.lock:
             status, document = self.route(request)
         if fault is not None:  # a lost answer: the work is done, the client never learns it
@@ -276,6 +281,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeHttpApi
     protocol_version = "HTTP/1.1"  # keep-alive, as real APIs do
+    # Headers and body go out in two writes: without TCP_NODELAY the second waits for the
+    # client's delayed ACK, 40 ms per answer on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
