@@ -177,11 +177,18 @@ class FakeAirbyte(FakeHttpApi):
         }
 
     def add_connection(
-        self, name: str, *, workspace_id: str | None = None, **script: Any
+        self,
+        name: str,
+        *,
+        connection_id: str | None = None,
+        workspace_id: str | None = None,
+        **script: Any,
     ) -> FakeConnection:
+        """A connection (its id made up unless given) and how its jobs behave: ``script``,
+        ``outcome``, ``rows``, ``bytes``... (the fields of :class:`FakeConnection`)."""
         n = next(self._connection_ids)
         connection = FakeConnection(
-            connection_id=fake_uuid(n),
+            connection_id=connection_id or fake_uuid(n),
             name=name,
             workspace_id=workspace_id or fake_uuid(1, kind=1),
             **script,
