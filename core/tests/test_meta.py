@@ -556,3 +556,58 @@ def test_the_in_process_commands_checked_above_are_all_of_them(paradime_register
     manager = paradime_register(ScriptedProvider(), Provider())
     manager.collect_commands()
     assert sorted([*manager.commands, *manager.aliases]) == IN_PROCESS_COMMANDS
+
+
+# -- architecture --------------------------------------------------------------------------
+def test_every_core_module_is_named_in_the_architecture_page():
+    import paradime
+
+    root = Path(paradime.__file__).resolve().parent
+    page = (DOCS.parent / "architecture.md").read_text(encoding="utf-8")
+    modules = sorted(
+        "paradime"
+        + ("." + ".".join(path.relative_to(root).with_suffix("").parts))
+        .replace(".__init__", "")
+        .rstrip(".")
+        for path in root.rglob("*.py")
+    )
+    missing = [m for m in modules if f"`{m}`" not in page]
+    assert modules and not missing, f"core modules missing from docs/architecture.md: {missing}"
+
+
+def test_core_has_no_import_cycle():
+    """Imports between core modules form no cycle: module-level ones, and also those inside
+    functions or under TYPE_CHECKING (a lazy import still ties two modules together)."""
+    import ast
+
+    import paradime
+
+    root = Path(paradime.__file__).resolve().parent
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        name = ".".join(("paradime", *path.relative_to(root).with_suffix("").parts))
+        name = name.removesuffix(".__init__")
+        edges = graph.setdefault(name, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("paradime")
+            ):
+                edges.add(node.module)
+                edges.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                edges.update(a.name for a in node.names if a.name.startswith("paradime"))
+    for name in graph:
+        graph[name] = {e for e in graph[name] if e in graph and e != name}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph[start]:
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    cycles = [name for name in graph if reaches(name, name, set())]
+    # ``paradime`` (the package) imports ``paradime.api`` for providers' convenience; a module
+    # importing ``paradime`` itself would be the only way back, and none does.
+    assert not cycles, f"import cycles through: {cycles}"

@@ -111,7 +111,8 @@ def _engine_params(command: TriggerCommand) -> list[click.Option]:
             type=click.FLOAT,
             default=command.default_timeout_minutes,
             show_default=True,
-            help="Give up waiting after this many minutes; unfinished runs are TIMED_OUT.",
+            help="Give up waiting after this many minutes (fractions allowed: 0.5 is 30 s); "
+            "unfinished runs are TIMED_OUT.",
         ),
         click.Option(
             ["--max-concurrency", "max_concurrency"],
