@@ -195,6 +195,8 @@ class Option:
     :param secret: the value is redacted from every output and log line.
     :param parse: converts and validates the raw value; raise :class:`UsageError` to reject it
         (the error names the option). Runs before any remote call.
+    :param required: a value must come from the option, an alias or ``envvar``; when none
+        does, the command stops with a usage error naming the option and its variables.
     """
 
     name: str
@@ -210,6 +212,7 @@ class Option:
     secret: bool = False
     metavar: str | None = None
     parse: Callable[[Any], Any] | None = None
+    required: bool = False
 
     @property
     def key(self) -> str:
@@ -276,7 +279,8 @@ class TriggerCommand:
     """A ``paradime run`` command that triggers targets, optionally waits, and reports.
 
     :param name: the command name, ``aws-lambda-invoke``.
-    :param provider: the provider's short name, shown in ``paradime providers``.
+    :param provider: the name of the provider that registered the command; core fills it in
+        with the provider's entry point name, so a provider need not give it.
     :param service: the key of the per-service poll rate cap (commands of one remote API share it).
     :param target: the target option.
     :param options: the provider's own options, in help order.
@@ -290,10 +294,10 @@ class TriggerCommand:
 
     name: str
     help: str
-    provider: str
     service: str
     target: TargetOption
     factory: RunnerFactory
+    provider: str = ""
     options: tuple[Option, ...] = ()
     default_timeout_minutes: float = 60.0
     poll_rate_per_s: float = 10.0
@@ -312,13 +316,16 @@ class Column:
 
 @dataclass(frozen=True)
 class ListCommand:
-    """A ``paradime run`` command that lists what a provider can trigger."""
+    """A ``paradime run`` command that lists what a provider can trigger.
+
+    ``provider`` is filled in by core, as for :class:`TriggerCommand`.
+    """
 
     name: str
     help: str
-    provider: str
     columns: tuple[Column, ...]
     factory: ListerFactory
+    provider: str = ""
     options: tuple[Option, ...] = ()
     aliases: tuple[str, ...] = ()
 
