@@ -15,11 +15,12 @@ sync's end the engine learned of it (virtual seconds).
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 from collections import Counter
 from typing import Any
+
+from waiting import drive
 
 from paradime.polling import FakeClock
 
@@ -28,8 +29,6 @@ def run_scenario(seconds: float, syncs: int, seed: int) -> dict[str, Any]:
     """Sync ``syncs`` connectors whose syncs take ``seconds`` each; what Fivetran saw."""
     from paradime import log
     from paradime.api import RunContext
-    from paradime.engine import Engine
-    from paradime.output import Reporter
     from paradime_fivetran import TRIGGER_COMMAND
     from paradime_fivetran.runner import FivetranSyncRunner
     from paradime_fivetran.testing import FAKE_KEY, FAKE_SECRET, FakeFivetran
@@ -39,7 +38,6 @@ def run_scenario(seconds: float, syncs: int, seed: int) -> dict[str, Any]:
     names = [f"connector_{i:03d}" for i in range(syncs)]
     for name in names:
         fake.add_connector(name, sync_seconds=seconds)
-    learned: dict[str, float] = {}
     try:
         context = RunContext(
             command=TRIGGER_COMMAND.name,
@@ -51,28 +49,9 @@ def run_scenario(seconds: float, syncs: int, seed: int) -> dict[str, Any]:
         )
         params = {"base_url": fake.url, "api_key": FAKE_KEY, "api_secret": FAKE_SECRET}
         runner = FivetranSyncRunner({**params, "force": False}, context)
-        poll = runner.poll
-
-        def timed_poll(target: str, state: Any) -> Any:
-            new = poll(target, state)
-            if new.status.is_terminal:
-                learned[target] = clock.monotonic()
-            return new
-
-        runner.poll = timed_poll  # type: ignore[method-assign]
-        results = Engine(
-            TRIGGER_COMMAND,
-            runner,
-            names,
-            wait=True,
-            timeout_s=context.timeout_s,
-            max_concurrency=context.max_concurrency,
-            cancel_on_exit=False,
-            reporter=Reporter(TRIGGER_COMMAND.name),
-            clock=clock,
-            rng=random.Random(seed),
-            handle_signals=False,
-        ).run()
+        results, learned = drive(
+            TRIGGER_COMMAND, runner, names, clock=clock, seed=seed, timeout_s=context.timeout_s
+        )
         runner.close()
     finally:
         fake.stop()

@@ -3,6 +3,8 @@ broken connectors, joining or restarting a running sync, rescheduled syncs, the 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 CONNECTION = r"/v1/connections/[^/]+"
@@ -177,6 +179,20 @@ def test_at_the_deadline_a_rescheduled_sync_is_timed_out_and_the_row_says_it_can
     assert "not stopped (fivetran-sync cannot stop its runs)" in row["error"]
     assert row["sync_state"] == "rescheduled" and row["rescheduled_for"]
     assert fivetran.count("DELETE") == 0
+
+
+def test_a_connector_paused_while_its_sync_runs_is_stopped_not_waited_for_forever(
+    fivetran, fivetran_cli
+):
+    fivetran.add_connector("orders", sync_seconds=30)
+    threading.Timer(0.5, fivetran.pause, args=("orders",)).start()
+    result = fivetran_cli("fivetran-sync", "--connector-id", "orders", "--json")
+    assert result.exit_code == 1
+    row = row_of(result, "orders")
+    assert row["status"] == "STOPPED"
+    assert row["error"] == (
+        "connector 'orders' was paused in Fivetran while paradime waited: the sync will not finish"
+    )
 
 
 def test_no_wait_reports_started_with_the_run_id_and_checks_nothing_more(fivetran, fivetran_cli):

@@ -8,11 +8,11 @@ import pytest
 @pytest.mark.parametrize(
     ("args", "env", "expected"),
     [
-        ([], {"FIVETRAN_API_KEY": None}, "missing option '--api-key' (or FIVETRAN_API_KEY)"),
+        ([], {"FIVETRAN_API_KEY": None}, "missing option '--api-key' (or set FIVETRAN_API_KEY)"),
         (
             [],
             {"FIVETRAN_API_SECRET": None},
-            "missing option '--api-secret' (or FIVETRAN_API_SECRET)",
+            "missing option '--api-secret' (or set FIVETRAN_API_SECRET)",
         ),
         (["--base-url", "ftp://x"], {}, "invalid value for '--base-url': 'ftp://x' is not an"),
         (["--connector-id", "a/b"], {}, "'a/b' is not a Fivetran connector id"),

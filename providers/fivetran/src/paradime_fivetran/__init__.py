@@ -53,6 +53,7 @@ CREDENTIAL_OPTIONS: tuple[Option, ...] = (
         "Fivetran API key (never printed).",
         envvar="FIVETRAN_API_KEY",
         secret=True,
+        required=True,
         metavar="KEY",
     ),
     Option(
@@ -60,6 +61,7 @@ CREDENTIAL_OPTIONS: tuple[Option, ...] = (
         "Fivetran API secret (never printed).",
         envvar="FIVETRAN_API_SECRET",
         secret=True,
+        required=True,
         metavar="SECRET",
     ),
     Option(
@@ -80,7 +82,6 @@ TRIGGER_COMMAND = TriggerCommand(
     "sync is then started (a sync already running is joined, or restarted with --force) and "
     "the connector is polled until Fivetran records a success or a failure after the baseline. "
     "Fivetran has no API to stop a sync: --cancel-on-exit cannot stop one.",
-    provider="fivetran",
     service="fivetran",
     target=TargetOption(
         "--connector-id",
@@ -108,7 +109,6 @@ TRIGGER_COMMAND = TriggerCommand(
 LIST_COMMAND = ListCommand(
     name="fivetran-list-connectors",
     help="List the Fivetran connectors of the account, or of one group (every page).",
-    provider="fivetran",
     columns=(
         Column("id", "CONNECTOR ID"),
         Column("service", "SERVICE"),

@@ -18,8 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus, UsageError
-from paradime_fivetran import CREDENTIAL_OPTIONS
+from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
 from paradime_http_common.client import Answer, HttpApi
 
 # The resource was called "connector" until 2025 and is "connection" in the current reference;
@@ -106,9 +105,6 @@ class FivetranApi:
     """The few Fivetran calls paradime makes, each one HTTP request through :class:`HttpApi`."""
 
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
-        for option in CREDENTIAL_OPTIONS:
-            if not params.get(option.key):
-                raise UsageError(f"missing option '{option.name}' (or {option.envvar})")
         self.http = HttpApi(
             params["base_url"],
             service="Fivetran",

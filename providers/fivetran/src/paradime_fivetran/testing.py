@@ -73,7 +73,7 @@ class FakeSync:
     reschedule_for_s: float
     resumed_at: float | None = None
     ended: float | None = None
-    restarted: bool = False  # a forced start abandoned it
+    restarted: bool = False  # abandoned: a forced start replaced it, or a pause stopped it
 
     @property
     def syncing_from(self) -> float:
@@ -161,6 +161,14 @@ class FakeFivetran(FakeHttpApi):
             "FIVETRAN_API_SECRET": FAKE_SECRET,
             "NO_COLOR": "1",
         }
+
+    def pause(self, connector_id: str) -> None:
+        """Pause a connector as a user would in the dashboard: a running sync stops unfinished."""
+        with self.lock:
+            connector = self.connectors[connector_id]
+            connector.paused = True
+            if connector.sync is not None:
+                connector.sync.restarted = True
 
     def time_at(self, seconds: float) -> datetime:
         """The timestamp the fake gives for ``seconds`` on its clock."""
