@@ -18,11 +18,12 @@ job's end the engine learned of it (virtual seconds).
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 from collections import Counter
 from typing import Any
+
+from waiting import drive
 
 KINDS = {
     ("POST", "applications"): "token",
@@ -36,8 +37,6 @@ def scenario(seconds: float, syncs: int, seed: int, token_life: int) -> dict[str
     """``syncs`` connections synced at once, each job lasting ``seconds``: what Airbyte saw."""
     from paradime import log
     from paradime.api import RunContext
-    from paradime.engine import Engine
-    from paradime.output import Reporter
     from paradime.polling import FakeClock
     from paradime_airbyte import TRIGGER_COMMAND as COMMAND
     from paradime_airbyte.runner import AirbyteSyncRunner
@@ -49,25 +48,13 @@ def scenario(seconds: float, syncs: int, seed: int, token_life: int) -> dict[str
         api.add_connection(f"c{i}", script=script_of(seconds / 60)) for i in range(syncs)
     ]
     ids = [c.connection_id for c in connections]
-    reported: dict[str, float] = {}
     params = {"base_url": api.base_url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     context = RunContext(COMMAND.name, True, 3 * seconds, 10, log.get_logger(), log.REDACTOR.add)
     runner = AirbyteSyncRunner({**params, "job_type": "sync"}, context, clock=clock.monotonic)
-    poll = runner.poll
-
-    def noting_poll(target: str, state: Any) -> Any:
-        new = poll(target, state)
-        if new.status.is_terminal:
-            reported[target] = clock.monotonic()
-        return new
-
-    runner.poll = noting_poll  # type: ignore[method-assign]
-    engine = Engine(COMMAND, runner, ids, wait=True, timeout_s=context.timeout_s,
-                    max_concurrency=context.max_concurrency, cancel_on_exit=False,
-                    reporter=Reporter(COMMAND.name), clock=clock, rng=random.Random(seed),
-                    handle_signals=False)  # fmt: skip
     try:
-        results = engine.run()
+        results, reported = drive(
+            COMMAND, runner, ids, clock=clock, seed=seed, timeout_s=3 * seconds
+        )
     finally:
         runner.close()
         api.stop()
