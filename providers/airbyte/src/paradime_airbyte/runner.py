@@ -278,7 +278,11 @@ class AirbyteSyncRunner(Runner):
         return self._state(job, running)
 
     def _active_job(self, connection: Connection) -> Mapping[str, Any] | None:
-        """The connection's job that still runs, if any (the newest, should there be two)."""
+        """The connection's job that still runs, if any (the newest, should there be two).
+
+        One query per active status: a job that moves from a status not yet asked to one already
+        asked between two queries is missed; the start is then tried again and meets the 409
+        again, so the miss costs a retry, never a second job."""
         target = connection.connection_id
         for status in ACTIVE:
             try:
