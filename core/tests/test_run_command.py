@@ -270,3 +270,9 @@ def test_further_requests_of_a_poll_are_drawn_from_the_same_rate_cap(scripted):
     result = run("--job", "pages-50", "--json")
     assert result.exit_code == 0, result.stderr
     assert 9 <= scripted.calls.extra_requests_granted <= 10
+
+
+def test_a_message_given_with_a_started_run_is_shown(scripted):
+    result = run_cli(["run", "scripted-run", "--job", "joined"], env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.stderr
+    assert "[joined] joined the run already in progress" in result.stderr

@@ -91,6 +91,9 @@ class RunError(Exception):
         a poll that hit a transient fault). The engine then retries with backoff and reports
         ``status`` only when its retries are exhausted.
     :param run_id: the run id when one is known, so that the summary never loses it.
+    :param retry_after_s: for a retryable error, the remote system's own word on when to try
+        again (an HTTP ``Retry-After``): core waits at least this long before the retry, instead
+        of only its own backoff, and never past the deadline.
     """
 
     def __init__(
@@ -101,6 +104,7 @@ class RunError(Exception):
         retryable: bool = False,
         run_id: str | None = None,
         details: Mapping[str, Any] | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -108,6 +112,7 @@ class RunError(Exception):
         self.retryable = retryable
         self.run_id = run_id
         self.details = dict(details or {})
+        self.retry_after_s = retry_after_s
 
 
 @dataclass
@@ -191,6 +196,8 @@ class Option:
     :param secret: the value is redacted from every output and log line.
     :param parse: converts and validates the raw value; raise :class:`UsageError` to reject it
         (the error names the option). Runs before any remote call.
+    :param required: a value must come from the option, an alias or ``envvar``; when none
+        does, the command stops with a usage error naming the option and its variables.
     """
 
     name: str
@@ -206,6 +213,7 @@ class Option:
     secret: bool = False
     metavar: str | None = None
     parse: Callable[[Any], Any] | None = None
+    required: bool = False
 
     @property
     def key(self) -> str:
@@ -313,7 +321,8 @@ class TriggerCommand:
     """A ``paradime run`` command that triggers targets, optionally waits, and reports.
 
     :param name: the command name, ``aws-lambda-invoke``.
-    :param provider: the provider's short name, shown in ``paradime providers``.
+    :param provider: the name of the provider that registered the command; core fills it in
+        with the provider's entry point name, so a provider need not give it.
     :param service: the key of the per-service poll rate cap (commands of one remote API share it).
     :param target: the target option.
     :param options: the provider's own options, in help order.
@@ -327,10 +336,10 @@ class TriggerCommand:
 
     name: str
     help: str
-    provider: str
     service: str
     target: TargetOption
     factory: RunnerFactory
+    provider: str = ""
     options: tuple[Option, ...] = ()
     default_timeout_minutes: float = 60.0
     poll_rate_per_s: float = 10.0
@@ -349,13 +358,16 @@ class Column:
 
 @dataclass(frozen=True)
 class ListCommand:
-    """A ``paradime run`` command that lists what a provider can trigger."""
+    """A ``paradime run`` command that lists what a provider can trigger.
+
+    ``provider`` is filled in by core, as for :class:`TriggerCommand`.
+    """
 
     name: str
     help: str
-    provider: str
     columns: tuple[Column, ...]
     factory: ListerFactory
+    provider: str = ""
     options: tuple[Option, ...] = ()
     aliases: tuple[str, ...] = ()
 

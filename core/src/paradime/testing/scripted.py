@@ -6,6 +6,7 @@ console script (an entry point pointing at :data:`provider`). ``ok`` succeeds at
 cannot be triggered, ``throttle-2`` is throttled twice before it starts, ``throttle-forever``
 always is, ``hang`` never ends, ``pollerr-2`` has two failed status checks (``pollerr-forever``
 only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger,
+``joined`` starts with a message (as a provider joining a run already in progress would),
 ``pages-20`` asks the rate cap for 20 further requests in its first poll (as a poll that follows
 pages does) and succeeds.
 """
@@ -86,6 +87,7 @@ class ScriptedRunner(Runner):
                 run_id=f"run-{target}",
                 console_url=f"https://console.example/{target}",
                 handle={"target": target},
+                message="joined the run already in progress" if target == "joined" else None,
             )
         finally:
             with self.calls.lock:
