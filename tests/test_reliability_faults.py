@@ -369,3 +369,31 @@ def test_status_checks_meeting_any_network_error_class_are_retried(
     if fault == "tls-handshake":
         assert offered[0] == failures * DEFAULT_MAX_ATTEMPTS
     ledger.record("2", faults=failures * DEFAULT_MAX_ATTEMPTS, targets=1, duplicates=0)
+
+
+def test_an_invoke_meeting_a_network_error_is_retried_only_when_nothing_was_sent(
+    emulators, aws_faults, plain_text_tls_endpoint, closed_port, ledger
+):
+    """A proxy that cannot be reached means nothing was sent: the invoke is retried. A TLS
+    failure may come after the request was written: sent once, and said to be ambiguous."""
+    emulators.functions.create("nightly")
+    args = ["run", LAMBDA, "--function-name", "nightly", "--json"]
+    through_proxy = {
+        "AWS_ENDPOINT_URL_LAMBDA": aws_faults.url.replace("127.0.0.1", "localhost"),
+        "HTTP_PROXY": closed_port,
+        "NO_PROXY": "127.0.0.1",
+    }
+    unreachable = run_cli(args, env=through_proxy)
+    [row] = unreachable.json["results"]
+    assert row["status"] == "ERROR"
+    assert "ProxyConnectionError" in row["error"] and "may have reached" not in row["error"]
+    assert unreachable.stderr.count("retrying in") == TRIGGER_ATTEMPTS - 1, unreachable.stderr
+
+    tls_url, offered = plain_text_tls_endpoint
+    broken = run_cli(args, env={"AWS_ENDPOINT_URL_LAMBDA": tls_url})
+    [row] = broken.json["results"]
+    assert row["status"] == "ERROR"
+    assert "SSLError" in row["error"] and "may have reached Lambda" in row["error"]
+    assert offered[0] == 1
+    assert emulators.lambda_.invoked() == []
+    ledger.record("2", faults=TRIGGER_ATTEMPTS + 1, targets=2, duplicates=0)
