@@ -195,7 +195,6 @@ class FivetranSyncRunner(Runner):
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
         self.api = FivetranApi(params, context)
         self.force = bool(params.get("force"))
-        self.logger = context.logger
 
     def trigger(self, target: str) -> RunState:
         doc, answer = self.api.connector(target)
@@ -222,8 +221,6 @@ class FivetranSyncRunner(Runner):
         else:
             answer = self.api.start_sync(target, force=self.force)
             message = "the running sync was restarted (--force)" if running else "sync started"
-        if running:
-            self.logger.info(message, target=target, emoji="🔄")
         started = answer.server_time or datetime.now(timezone.utc)
         return RunState(
             RunStatus.RUNNING,
