@@ -42,8 +42,8 @@ SCENARIOS: list[tuple[str, Arrange, list[str]]] = [
         [],
     ),
     (
-        "429 storm of 1.5 s (Retry-After 2)",
-        lambda f: (f.add_connector("c"), f.throttle_for(1.5)),
+        "429 storm of 2 s (Retry-After 3)",
+        lambda f: (f.add_connector("c"), f.throttle_for(2.0, retry_after=3)),
         [],
     ),
     (
