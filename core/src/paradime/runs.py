@@ -9,6 +9,7 @@ before any remote call; the result goes to stdout; observers hear about it last.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -246,6 +247,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         ]
         return _report(command, results, settings, exit_override=None)
 
+    collect_garbage_from_now_on()
     for warning in warnings:
         logger.warning(warning)
     reporter = Reporter(command.name, command.emoji)
@@ -269,6 +271,15 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         except Exception as exc:  # closing must not change the outcome
             logger.debug("runner close failed", error=str(exc))
     return _report(command, results, settings, exit_override=engine.exit_code_override)
+
+
+def collect_garbage_from_now_on() -> None:
+    """Once a command has started (its runner built), turn the cycle collector back on if the
+    console script kept it off while starting (:func:`paradime.cli.main`), with everything that
+    exists by then frozen out of its view: a long wait collects only what the wait creates."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def exit_code_for(results: Sequence[RunResult], wait: bool) -> int:
@@ -313,6 +324,7 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     except SetupError as exc:
         _echo_error(str(exc))
         return 1
+    collect_garbage_from_now_on()
     try:
         rows = list(lister.list())
     except RunError as exc:

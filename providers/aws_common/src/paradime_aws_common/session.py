@@ -1,8 +1,14 @@
-"""One boto3 Session per command, made in the main thread; clients shared across threads.
+"""One AWS session per command, made in the main thread; clients shared across threads.
 
-boto3 clients are thread-safe, sessions are not: :class:`AwsSession` creates the session once
-(when the command's runner is built, in the main thread) and hands out cached clients under a lock,
-each with a connection pool at least as large as the command's concurrency.
+Clients are thread-safe, sessions are not: :class:`AwsSession` creates the session once (when the
+command's runner is built, in the main thread) and hands out cached clients under a lock, each
+with a connection pool at least as large as the command's concurrency.
+
+The session is botocore's own, made the way ``boto3.Session`` makes it (the same profile and
+keys, hence the same credentials): ``import boto3`` would also import s3transfer for S3
+transfers no command makes, a tenth of a second of every run's start. Region names are checked
+against botocore's partition data, read through the loader the session then uses, so each data
+file is parsed once per run.
 
 Which credentials sign follows boto3 and the AWS CLI exactly (botocore's credential resolver
 drops the environment's keys when a profile is named explicitly):
@@ -50,13 +56,25 @@ _CONSOLE_DOMAINS = {
 
 
 @functools.lru_cache(maxsize=1)
-def region_partitions() -> Mapping[str, str]:
-    """Every region of every partition in botocore's endpoint data, with its partition."""
-    import botocore.session
+def data_loader() -> Any:
+    """botocore's data loader, shared by region checks and the command's session (it caches
+    what it has read, per loader)."""
+    from botocore.loaders import create_loader
 
-    partitions = botocore.session.get_session().get_data("endpoints").get("partitions", [])
+    return create_loader(os.environ.get("AWS_DATA_PATH"))
+
+
+@functools.lru_cache(maxsize=1)
+def region_partitions() -> Mapping[str, str]:
+    """Every region of every partition botocore knows, with its partition.
+
+    From botocore's partition data (a few KB, and the file clients read for their endpoint
+    rules), not its 1 MB legacy endpoint data: the same partitions, and regions opened since
+    that file stopped growing.
+    """
+    partitions = data_loader().load_data("partitions").get("partitions", [])
     return {
-        region: str(partition["partition"])
+        region: str(partition["id"])
         for partition in partitions
         for region in partition.get("regions", {})
     }
@@ -136,7 +154,7 @@ def _quiet_refresh_warnings() -> None:
 
 
 class AwsSession:
-    """The command's boto3 session and its clients."""
+    """The command's AWS session and its clients."""
 
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
         # First: botocore logs what it resolves (response bodies at debug level) as it goes.
@@ -154,13 +172,15 @@ class AwsSession:
         self._clients: dict[tuple[Any, ...], Any] = {}
         self._custom_endpoints: dict[str, bool] = {}
         _quiet_refresh_warnings()
-        self.session = self._session(key_id, secret, token, typed_profile)
+        self.botocore_session = self._session(key_id, secret, token, typed_profile)
         # Read the config and credentials files now: a malformed one is one line, not a
         # failure of every client later.
         self._guarded(self.botocore_session.get_scoped_config)
-        region = params.get("aws_region") or self._guarded(lambda: self.session.region_name)
+        region = params.get("aws_region") or self._guarded(
+            lambda: self.botocore_session.get_config_variable("region")
+        )
         self.region: str = check_region(region or DEFAULT_REGION)
-        credentials = self._guarded(self.session.get_credentials)
+        credentials = self._guarded(self.botocore_session.get_credentials)
         if credentials is None:
             raise SetupError(
                 "no AWS credentials found: pass --aws-access-key-id and --aws-secret-access-key, "
@@ -206,19 +226,20 @@ class AwsSession:
     def _session(
         self, key_id: str | None, secret: str | None, token: str | None, profile: str | None
     ) -> Any:
-        import boto3
+        """A botocore session set up as ``boto3.Session(aws_access_key_id=..., profile_name=...)``
+        sets one up: a profile named explicitly, keys given explicitly, nothing else."""
         import botocore.session
 
-        self.botocore_session = botocore.session.get_session()
-        return self._guarded(
-            lambda: boto3.Session(
-                aws_access_key_id=key_id,
-                aws_secret_access_key=secret,
-                aws_session_token=token,
-                profile_name=profile,
-                botocore_session=self.botocore_session,
-            )
-        )
+        def make() -> Any:
+            session = botocore.session.get_session()
+            session.register_component("data_loader", data_loader())
+            if profile is not None:
+                session.set_config_variable("profile", profile)
+            if key_id or secret or token:
+                session.set_credentials(key_id, secret, token)
+            return session
+
+        return self._guarded(make)
 
     def _profile_name(self) -> str:
         try:
@@ -296,7 +317,7 @@ class AwsSession:
                     **options,
                 )
                 client = self._guarded(
-                    lambda: self.session.client(
+                    lambda: self.botocore_session.create_client(
                         service, region_name=region, endpoint_url=self.endpoint_url, config=config
                     )
                 )
