@@ -34,6 +34,7 @@ class ProxyRequest:
     at: float = field(default_factory=time.monotonic)
     fault: str | None = None  # what the proxy did instead of forwarding, if anything
     forwarded: bool = False  # the upstream received it (answered or not)
+    client: str = ""  # the client's end of the connection, ``host:port``
 
     @property
     def target(self) -> str | None:
@@ -113,6 +114,8 @@ class FaultProxy:
         self.rules: list[Rule] = []
         self.requests: list[ProxyRequest] = []
         self.latency_s = 0.0
+        self.in_flight = 0
+        self.in_flight_peak = 0  # the most requests the proxy was handling at once
         self._lock = threading.Lock()
         self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
@@ -155,6 +158,7 @@ class FaultProxy:
             self.rules.clear()
             self.requests.clear()
             self.latency_s = 0.0
+            self.in_flight_peak = self.in_flight
 
     def count(self, action: str | None = None, *, forwarded_only: bool = False) -> int:
         """Requests seen, optionally only those ``action`` names (as :meth:`ProxyRequest.matches`
@@ -169,6 +173,12 @@ class FaultProxy:
                 for r in self.requests
                 if (action is None or r.matches(action)) and (r.forwarded or not forwarded_only)
             )
+
+    def connections(self) -> int:
+        """How many client connections the recorded requests came on (a kept-alive connection
+        carries many requests)."""
+        with self._lock:
+            return len({r.client for r in self.requests})
 
     def actions(self) -> dict[str, int]:
         """How many requests of each action the proxy saw, in the order first seen."""
@@ -208,10 +218,22 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _handle(self) -> None:
+        owner = self.owner
+        with owner._lock:
+            owner.in_flight += 1
+            owner.in_flight_peak = max(owner.in_flight_peak, owner.in_flight)
+        try:
+            self._answer()
+        finally:
+            with owner._lock:
+                owner.in_flight -= 1
+
+    def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        request = ProxyRequest(self.command, self.path, headers, body)
+        host, port = self.client_address[:2]
+        request = ProxyRequest(self.command, self.path, headers, body, client=f"{host}:{port}")
         owner = self.owner
         outcome = owner._decide(request)
         if owner.latency_s:
