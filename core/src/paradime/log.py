@@ -1,4 +1,10 @@
-"""Logging, configured once per process: structlog for paradime, the stdlib for libraries.
+"""Logging, configured once per process: paradime's lines, and libraries' through the stdlib.
+
+Console lines (the default) are rendered here, by :class:`ConsoleRenderer`; JSON lines go through
+structlog's processors and JSON renderer. structlog is imported only when JSON lines are asked
+for: importing it imports its stdlib integration and asyncio with it, a tenth of the start of a
+short run, for nothing the console format uses. :func:`get_logger` gives the same bound-logger
+interface either way (``bind``, ``debug`` ... ``error`` with key/value fields, ``exc_info``).
 
 Every line written to stderr or stdout passes through :data:`REDACTOR`, which replaces the values
 of secret options (and any value a provider adds, such as credentials resolved from a profile),
@@ -177,7 +183,7 @@ class _Redacting:
 
 
 class _StreamLogger:
-    """A minimal thread-safe structlog logger writing whole lines to a stream."""
+    """A minimal thread-safe logger for structlog (JSON lines), writing whole lines."""
 
     def __init__(self, stream: IO[str], lock: threading.Lock) -> None:
         self.stream = stream
@@ -198,44 +204,125 @@ _WRITE_LOCK = threading.Lock()
 _config: dict[str, Any] = {"level": "info", "format": "console", "colour": False}
 
 
+_LEVEL_NUMBERS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+
+def _exception_text(exc_info: Any) -> str | None:
+    """The traceback text of ``exc_info`` (an exception, an exc_info tuple, or True for the one
+    being handled), as structlog's ``format_exc_info`` writes it."""
+    import traceback
+
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if not isinstance(exc_info, tuple) or exc_info[0] is None:
+        return None
+    return "".join(traceback.format_exception(*exc_info)).rstrip("\n")
+
+
+class BoundLogger:
+    """paradime's logger: key/value fields bound to every line; the format is the one
+    configured when a line is written (console here, JSON through structlog)."""
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self._context = context
+
+    def bind(self, **fields: Any) -> BoundLogger:
+        return BoundLogger({**self._context, **fields})
+
+    def _log(self, level: str, event: Any, fields: dict[str, Any]) -> None:
+        if _LEVEL_NUMBERS[level] < _LEVEL_NUMBERS[_config["level"]]:
+            return
+        if _config["format"] == "json":
+            import structlog
+
+            getattr(structlog.get_logger("paradime").bind(**self._context), level)(event, **fields)
+            return
+        event_dict = {**self._context, **fields, "event": event}
+        exc_info = event_dict.pop("exc_info", None)
+        if exc_info:
+            event_dict["exception"] = _exception_text(exc_info)
+        _write_line(REDACTOR(ConsoleRenderer(colour_enabled())(None, level, event_dict)))
+
+    def debug(self, event: Any, **fields: Any) -> None:
+        self._log("debug", event, fields)
+
+    def info(self, event: Any, **fields: Any) -> None:
+        self._log("info", event, fields)
+
+    def warning(self, event: Any, **fields: Any) -> None:
+        self._log("warning", event, fields)
+
+    warn = warning
+
+    def error(self, event: Any, **fields: Any) -> None:
+        self._log("error", event, fields)
+
+    def critical(self, event: Any, **fields: Any) -> None:
+        self._log("critical", event, fields)
+
+    def exception(self, event: Any, **fields: Any) -> None:
+        fields.setdefault("exc_info", True)
+        self._log("error", event, fields)
+
+
+def _write_line(line: str) -> None:
+    stream = _config.get("stream") or sys.stderr
+    with _WRITE_LOCK:
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+
+class _ConsoleFormatter(logging.Formatter):
+    """Library records (botocore, urllib3) as console lines, like paradime's own."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        event_dict: dict[str, Any] = {"event": record.getMessage(), "logger": record.name}
+        if record.exc_info:
+            event_dict["exception"] = _exception_text(record.exc_info)
+        level = record.levelname.lower()
+        return REDACTOR(ConsoleRenderer(colour_enabled())(None, level, event_dict))
+
+
+def _json_formatter(stream: IO[str], numeric: int) -> logging.Formatter:
+    """Configure structlog for JSON lines; the formatter of library records."""
+    import structlog
+
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer = _Redacting(structlog.processors.JSONRenderer(default=str))
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=lambda *args: _StreamLogger(stream, _WRITE_LOCK),
+        cache_logger_on_first_use=False,
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+
+
 def configure(
     level: str | None = None, fmt: str | None = None, stream: IO[str] | None = None
 ) -> None:
-    """Configure structlog and the stdlib root logger. Later calls reconfigure."""
-    import structlog
-
+    """Configure paradime's lines and the stdlib root logger. Later calls reconfigure."""
     stream = stream or sys.stderr
     level_name = resolve_level(level)
     fmt_name = resolve_format(fmt)
     colour = fmt_name == "console" and use_colour(stream)
     _config.update(level=level_name, format=fmt_name, colour=colour, stream=stream)
     numeric = getattr(logging, level_name.upper())
-
-    renderer: Any
-    if fmt_name == "json":
-        renderer = structlog.processors.JSONRenderer(default=str)
-    else:
-        renderer = ConsoleRenderer(colour)
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, _Redacting(renderer)],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=lambda *args: _StreamLogger(stream, _WRITE_LOCK),
-        cache_logger_on_first_use=False,
-    )
+    formatter = _json_formatter(stream, numeric) if fmt_name == "json" else _ConsoleFormatter()
 
     # Libraries (botocore, urllib3) log through the stdlib: same renderer, same redaction.
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            _Redacting(renderer),
-        ],
-    )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
@@ -248,10 +335,9 @@ def configure(
     root.setLevel(numeric if level_name == "debug" else max(numeric, logging.WARNING))
 
 
-def get_logger(**bind: Any) -> Any:
-    import structlog
-
-    return structlog.get_logger("paradime").bind(**bind)
+def get_logger(**bind: Any) -> BoundLogger:
+    """A logger with ``bind`` fields on every line (``get_logger(command=...)``)."""
+    return BoundLogger(dict(bind))
 
 
 def is_console() -> bool:
