@@ -6,7 +6,9 @@ One engine serves every provider. Its threads:
   event queue, keeps the poll schedule (a heap of due times), enforces the deadline and reacts
   to signals. Signal handlers only set a flag, so nothing can deadlock inside a handler.
 * a pool of ``max_concurrency`` daemon threads makes trigger calls (a synchronous Lambda invoke
-  can take 15 minutes; daemon threads never hold the process open past the deadline);
+  can take 15 minutes; daemon threads never hold the process open past the deadline). A worker
+  sends a trigger only after checking, under one lock, that no stop has come (signal, deadline):
+  once the engine winds down, the calls already on the wire are the only ones there will be;
 * a second pool of the same size makes poll and cancel calls, so slow triggers never delay the
   report of runs that already finished.
 
@@ -15,6 +17,7 @@ Provider code never sleeps and never starts threads: it makes one call per metho
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import os
@@ -35,8 +38,8 @@ from paradime.polling import Clock, PollPolicy, RateLimiter
 # Trigger retries of retryable errors (throttles): attempts and the first backoff.
 TRIGGER_ATTEMPTS = 6
 TRIGGER_BACKOFF_S = 1.0
-# After an interrupt: how long to wait for trigger calls already sent, so their run ids are
-# known, and for stop requests.
+# After an interrupt: how long to wait for calls already sent (triggers, so their run ids are
+# known; status checks, so a run that ended is not stopped), and for stop requests.
 INTERRUPT_GRACE_S = 10.0
 CANCEL_GRACE_S = 60.0
 # At the deadline, the same wait for trigger calls on the wire, past the deadline by at most this
@@ -60,8 +63,8 @@ class _Run:
     result: RunResult | None = None
     attempts: int = 0
     retry_error: RunError | None = None  # why the trigger waits for a retry, if it does
+    on_wire: bool = False  # a worker has sent this run's trigger call and not yet answered
     poll_failures: int = 0
-    cancelled: bool = False
     generation: int = 0
     last_message: str | None = None
 
@@ -133,6 +136,10 @@ class Engine:
         self.inflight = 0
         self.signal_received: int | None = None
         self.exit_signal: int | None = None
+        # Held by a worker while it decides to send a trigger, and by the main thread when it
+        # stops sending: no call leaves after the stop.
+        self._send_lock = threading.Lock()
+        self._stopping = False
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> list[RunResult]:
@@ -208,7 +215,7 @@ class Engine:
         return [
             (run.target, now - (run.started_mono or self.start_mono))
             for run in self.runs
-            if run.phase in ("running", "polling", "triggering")
+            if run.phase in ("running", "polling") or run.on_wire
         ]
 
     def _schedule(self, when: float, kind: str, run: _Run) -> None:
@@ -236,12 +243,16 @@ class Engine:
         generation = run.generation
 
         def job() -> None:
-            if run.cancelled:
-                self.events.put(("trigger", run, generation, _Skipped()))
-                return
-            if run.started_at is None:
-                run.started_at = _utcnow()
-                run.started_mono = self.clock.monotonic()
+            with self._send_lock:
+                if self._stop_sending():
+                    self.events.put(("trigger", run, generation, _Skipped()))
+                    return
+                run.on_wire = True
+                first = run.started_at is None
+                if first:
+                    run.started_at = _utcnow()
+                    run.started_mono = self.clock.monotonic()
+            if first:
                 self.reporter.triggering(run.target)
             try:
                 outcome: Any = self.runner.trigger(run.target)
@@ -250,6 +261,15 @@ class Engine:
             self.events.put(("trigger", run, generation, outcome))
 
         self.trigger_pool.submit(job)
+
+    def _stop_sending(self) -> bool:
+        """True once no trigger may leave: a signal came (its handler sets the flag at once),
+        the deadline passed, or the engine is winding down. Called under ``_send_lock``."""
+        return (
+            self._stopping
+            or self.signal_received is not None
+            or self.clock.monotonic() >= self.deadline
+        )
 
     def _submit_poll(self, run: _Run) -> None:
         run.phase = "polling"
@@ -271,6 +291,8 @@ class Engine:
     def _handle(self, event: tuple[str, _Run, int, Any]) -> None:
         kind, run, generation, outcome = event
         self.inflight -= 1
+        if kind == "trigger":
+            run.on_wire = False
         if run.phase == "done" or generation != run.generation:
             return
         now = self.clock.monotonic()
@@ -281,6 +303,7 @@ class Engine:
 
     def _on_trigger(self, run: _Run, outcome: Any, now: float) -> None:
         if isinstance(outcome, _Skipped):
+            run.phase = "pending"  # never sent: the stop came first
             return
         if isinstance(outcome, BaseException):
             if (
@@ -289,9 +312,15 @@ class Engine:
                 and run.attempts < TRIGGER_ATTEMPTS
             ):
                 delay = TRIGGER_BACKOFF_S * (2 ** (run.attempts - 1)) * (0.5 + self.rng.random())
-                if now + delay < self.deadline:
+                in_time = now + delay < self.deadline
+                # A failed start that names the run it may have started waits for the deadline
+                # like a running run (kept in its row, stopped with --cancel-on-exit); any other
+                # (a throttle: nothing started) ends now if its retry would come too late.
+                if in_time or outcome.run_id is not None:
                     run.phase = "pending"
                     run.retry_error = outcome
+                    if self._stopping or not in_time:
+                        return  # no retry will be made
                     self.reporter.retrying(run.target, outcome.message, delay, run.attempts)
                     self._schedule(now + delay, "trigger", run)
                     return
@@ -377,25 +406,58 @@ class Engine:
             self.reporter.unexpected(run.target, exc)
         self._finish(run, state)
 
-    def _end_unfinished(self, status_for: Callable[[_Run], tuple[RunStatus, str]]) -> None:
-        """Give every unfinished run its final row; stop the remote ones if asked to."""
+    # -- winding down (deadline, signal) -------------------------------------------------
+    def _wind_down(self, limit: float, status_for: Callable[[_Run], tuple[RunStatus, str]]) -> None:
+        """Stop sending, use the answers of calls already on the wire until ``limit``
+        (monotonic), then give every unfinished run its final row, stopping the remote ones
+        if asked to."""
+        with self._send_lock:
+            self._stopping = True
+        self._await_calls(limit)
         to_cancel: list[_Run] = []
         for run in self._pending():
-            run.cancelled = True
-            started = run.state is not None and run.state.run_id is not None
-            if (
-                started
-                and run.phase != "pending"
-                and self.cancel_on_exit
-                and self.command.can_cancel
-            ):
+            status, error = status_for(run)
+            base = run.state or self._retry_state(run) or RunState(status=status)
+            if self._should_cancel(run):
+                run.state = base
                 to_cancel.append(run)
                 continue
-            status, error = status_for(run)
-            base = run.state or RunState(status=status)
             self._finish(run, _replace_status(base, status, error))
         if to_cancel:
             self._cancel_runs(to_cancel, status_for)
+
+    def _await_calls(self, limit: float) -> None:
+        """Wait until ``limit`` (monotonic) for the answers of trigger calls on the wire (so a
+        run that started is reported with its run id, not lost) and of status checks in flight
+        (so a run that ended is reported as it ended, and not sent a stop request). Answers are
+        handled as usual; the retries and polls they would schedule are never made."""
+        while any(run.on_wire or run.phase == "polling" for run in self._pending()):
+            now = self.clock.monotonic()
+            if now >= limit:
+                break
+            event = self.clock.wait(self.events, limit - now, True)
+            if event is not None:
+                self._handle(event)
+
+    @staticmethod
+    def _retry_state(run: _Run) -> RunState | None:
+        """A start waiting for its retry whose failed attempt may have started a run: the
+        run id, handle and details the provider gave for it (execution name, client token)."""
+        error = run.retry_error
+        if error is None or (error.run_id is None and not error.details):
+            return None
+        return RunState(
+            RunStatus.RUNNING, run_id=error.run_id, handle=error.handle, details=error.details
+        )
+
+    def _should_cancel(self, run: _Run) -> bool:
+        """Stop it remotely: asked to, the provider can, and the remote system may know the run
+        (it started, or a start waiting for its retry names the run it may have started)."""
+        if not (self.cancel_on_exit and self.command.can_cancel) or run.on_wire:
+            return False
+        if run.phase in ("pending", "triggering"):
+            return run.retry_error is not None and run.retry_error.run_id is not None
+        return run.state is not None and run.state.run_id is not None
 
     def _cancel_runs(
         self, runs: list[_Run], status_for: Callable[[_Run], tuple[RunStatus, str]]
@@ -423,6 +485,13 @@ class Engine:
             waiting.discard(run.index)
             status, reason = status_for(run)
             assert run.state is not None
+            if isinstance(answer, RunState) and answer.status in _ENDED_ON_ITS_OWN:
+                # The run had ended before the stop request reached it: report how.
+                ended = _merge(run.state, answer)
+                if ended.status is RunStatus.SUCCEEDED:
+                    ended = dataclasses.replace(ended, error=None)
+                self._finish(run, ended)
+                continue
             if isinstance(answer, BaseException):
                 error = f"{reason}; the request to stop it failed: {_describe(answer)}"
             else:
@@ -447,24 +516,20 @@ class Engine:
     def _on_deadline(self) -> None:
         minutes = self.timeout_s / 60
         self.reporter.deadline(minutes)
-        for run in self.runs:
-            if run.phase == "pending":
-                run.cancelled = True
-        self._await_triggers(self.deadline + DEADLINE_GRACE_S)
+        limit = f"the {minutes:g}-minute timeout"
 
         def status_for(run: _Run) -> tuple[RunStatus, str]:
-            limit = f"the {minutes:g}-minute timeout"
-            if run.phase == "pending" and run.retry_error is not None:
-                # Every attempt so far was refused (a throttle): nothing can still start.
-                error = run.retry_error
-                return error.status, f"{error.message}; not retried after {limit}"
-            if run.phase == "pending" and run.started_at is None:
-                return RunStatus.TIMED_OUT, f"not triggered before {limit}"
-            if run.phase == "triggering" or run.state is None:
+            if run.on_wire:
                 return (
                     RunStatus.TIMED_OUT,
                     f"no answer from the trigger call before {limit}; the run may still complete",
                 )
+            if run.phase in ("pending", "triggering") and run.retry_error is not None:
+                # Every attempt so far failed in a way worth retrying (a throttle, say).
+                error = run.retry_error
+                return error.status, f"{error.message}; not retried after {limit}"
+            if run.phase in ("pending", "triggering") or run.state is None:
+                return RunStatus.STOPPED, f"not triggered before {limit}"
             if self.cancel_on_exit and self.command.can_cancel:
                 return RunStatus.TIMED_OUT, f"still running at {limit}"
             return (
@@ -472,46 +537,40 @@ class Engine:
                 f"still running at {limit}; not stopped ({self._stop_hint})",
             )
 
-        self._end_unfinished(status_for)
-
-    def _await_triggers(self, limit: float) -> None:
-        """Trigger calls already on the wire: wait for their answers until ``limit`` (monotonic),
-        so that a run that started is reported with its run id, not lost. Answers are handled as
-        usual; retries and polls they would schedule are left to the caller's ending."""
-        while any(r.phase == "triggering" and r.started_at is not None for r in self.runs):
-            now = self.clock.monotonic()
-            if now >= limit:
-                break
-            try:
-                kind, run, generation, outcome = self.events.get(timeout=min(0.2, limit - now))
-            except queue.Empty:
-                continue
-            self.inflight -= 1
-            if kind != "trigger" or run.phase == "done" or generation != run.generation:
-                continue
-            if isinstance(outcome, _Skipped):
-                run.phase = "pending"
-                continue
-            self._on_trigger(run, outcome, self.clock.monotonic())
+        self._wind_down(self.deadline + DEADLINE_GRACE_S, status_for)
 
     def _on_interrupt(self, signum: int) -> None:
         self.exit_signal = signum
         name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
         self.reporter.interrupted(name)
-        for run in self.runs:
-            if run.phase == "pending":
-                run.cancelled = True
-        self._await_triggers(self.clock.monotonic() + INTERRUPT_GRACE_S)
 
         def status_for(run: _Run) -> tuple[RunStatus, str]:
-            if run.started_at is None or run.phase == "pending":
-                return RunStatus.STOPPED, f"not triggered: interrupted by {name}"
-            if run.phase == "triggering" or run.state is None:
+            if run.on_wire:
                 return (
                     RunStatus.ERROR,
                     f"interrupted by {name} while the trigger call was in flight; "
                     "the run may have started",
                 )
+            error = run.retry_error
+            if run.phase in ("pending", "triggering") and error is not None:
+                if error.run_id is None:
+                    return (
+                        RunStatus.STOPPED,
+                        f"not triggered: interrupted by {name} (last attempt: {error.message})",
+                    )
+                if self.cancel_on_exit and self.command.can_cancel:
+                    return (
+                        RunStatus.STOPPED,
+                        f"interrupted by {name} while waiting to retry a start that may have "
+                        f"started the run ({error.message})",
+                    )
+                return (
+                    RunStatus.ERROR,
+                    f"interrupted by {name} while waiting to retry a start that may have "
+                    f"started the run ({error.message}); {self._stop_hint}",
+                )
+            if run.phase in ("pending", "triggering") or run.state is None:
+                return RunStatus.STOPPED, f"not triggered: interrupted by {name}"
             if self.cancel_on_exit and self.command.can_cancel:
                 return RunStatus.STOPPED, f"interrupted by {name}"
             return (
@@ -519,11 +578,15 @@ class Engine:
                 f"interrupted by {name}; still running remotely ({self._stop_hint})",
             )
 
-        self._end_unfinished(status_for)
+        self._wind_down(self.clock.monotonic() + INTERRUPT_GRACE_S, status_for)
+
+
+# A stop answer with one of these says the run had already ended on its own.
+_ENDED_ON_ITS_OWN = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT)
 
 
 class _Skipped:
-    """A trigger job that found its run cancelled before it started."""
+    """A trigger job that found the engine stopping: its call was never sent."""
 
 
 def _replace_status(state: RunState, status: RunStatus, error: str | None = None) -> RunState:
