@@ -164,3 +164,52 @@ def test_an_interrupt_is_handled_without_waiting_for_the_next_poll():
     assert engine.exit_code_override == 130
     assert results[0].status is RunStatus.RUNNING
     assert results[0].run_id == "a"
+
+
+def test_a_target_throttled_on_every_attempt_ends_once_its_next_backoff_would_pass_the_deadline():
+    """Not at the deadline with 'not retried', and not after all six attempts: at its last
+    attempt, with the throttle's own message. The other run goes on to the deadline."""
+    from paradime.api import RunError, RunResult
+
+    clock = FakeClock()
+    attempts: list[float] = []
+    finished_at: dict[str, float] = {}
+
+    class Throttled(Runner):
+        def trigger(self, target: str) -> RunState:
+            if target == "busy":
+                return RunState(RunStatus.RUNNING, run_id=target)
+            attempts.append(clock.monotonic())
+            raise RunError(
+                "Rate exceeded (ThrottlingException)", status=RunStatus.THROTTLED, retryable=True
+            )
+
+        def poll(self, target: str, state: RunState) -> RunState:
+            return RunState(RunStatus.RUNNING)
+
+    class Recording(Reporter):
+        def finished(self, result: RunResult) -> None:
+            finished_at[result.target] = clock.monotonic()
+            super().finished(result)
+
+    start = clock.monotonic()
+    engine = Engine(
+        command(),
+        Throttled(),
+        ["hot", "busy"],
+        wait=True,
+        timeout_s=10,
+        max_concurrency=2,
+        cancel_on_exit=False,
+        reporter=Recording("timed"),
+        clock=clock,
+        rng=random.Random(3),
+        handle_signals=False,
+    )
+    hot, busy = engine.run()
+    assert hot.status is RunStatus.THROTTLED
+    assert hot.error == "Rate exceeded (ThrottlingException)"
+    assert 2 <= len(attempts) < 6  # ended by the deadline ahead, not by the attempts spent
+    assert finished_at["hot"] == attempts[-1] < start + 10
+    assert busy.status is RunStatus.TIMED_OUT
+    assert finished_at["busy"] >= start + 10
