@@ -14,14 +14,14 @@ def run(*args: str):  # type: ignore[no-untyped-def]
 
 
 def test_after_sigint_only_the_triggers_on_the_wire_complete(scripted):
-    """Three workers: ``sigint`` and two 2-second starts are on the wire at the signal. The
-    other ten targets are never sent (before: the workers kept taking them through the 10 s
-    grace, and all thirteen were triggered)."""
+    """Three workers: ``sigint`` and (unless a worker was slow to start) two 2-second starts
+    are on the wire at the signal. The other ten targets are never sent (before: the workers
+    kept taking them through the 10 s grace, and all thirteen were triggered)."""
     queued = [f"slow-2-{i}" for i in range(12)]
     result = run("--job", ",".join(["sigint", *queued]), "--max-concurrency", "3")
     assert result.exit_code == 130, result.stderr
-    sent = {"sigint", "slow-2-0", "slow-2-1"}
-    assert set(scripted.calls.triggers) == sent
+    sent = set(scripted.calls.triggers)
+    assert "sigint" in sent and len(sent) <= 3, sent
     assert all(count == 1 for count in scripted.calls.triggers.values())
     rows = {row["target"]: row for row in result.json["results"]}
     assert list(rows) == ["sigint", *queued]

@@ -42,6 +42,26 @@ def _log_options() -> list[click.Option]:
     ]
 
 
+class Command(click.Command):
+    """A command that never echoes an unexpected extra argument: it is most often a value whose
+    option name was left out, and that value may be a secret (``--aws-session-token`` forgotten
+    before a token)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        allowed = ctx.allow_extra_args
+        ctx.allow_extra_args = True
+        rest = super().parse_args(ctx, args)
+        ctx.allow_extra_args = allowed
+        if ctx.args and not allowed:
+            count = len(ctx.args)
+            plural = "s" if count > 1 else ""
+            ctx.fail(
+                f"got {count} unexpected extra argument{plural}, not shown as it may be a "
+                "secret: is an option name missing before a value?"
+            )
+        return rest
+
+
 def no_providers_reason() -> str:
     """Why no provider is loaded: none is installed, or an environment variable selected none."""
     import os
@@ -125,7 +145,7 @@ def run() -> None:
     """
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(cls=Command, context_settings=CONTEXT)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 def providers(as_json: bool) -> None:
     """List installed providers, their commands, and any that failed to load.
@@ -190,11 +210,13 @@ def invoke(argv: Sequence[str] | None = None) -> int:
         if _NO_ARGS_IS_HELP is not None and isinstance(exc, _NO_ARGS_IS_HELP) and exc.ctx:
             click.echo(exc.ctx.get_help())
             return 2
+        from paradime.log import REDACTOR
+
         message = exc.format_message()
         hint = ""
         if exc.ctx is not None and exc.ctx.command is not cli:
             hint = f" (see '{exc.ctx.command_path} --help')"
-        click.echo(f"Error: {' '.join(message.split())}{hint}", err=True)
+        click.echo(REDACTOR(f"Error: {' '.join(message.split())}{hint}"), err=True)
         return 2
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)

@@ -21,9 +21,13 @@ from paradime.api import (
     TriggerCommand,
     UsageError,
 )
+from paradime.inputs import STDIN, check_text
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
 DEFAULT_MAX_CONCURRENCY = 10
+# Above this, --max-concurrency is a usage error: each unit is a trigger thread, a poll thread
+# and pooled connections, and a typo of a few zeros would start that many before any call.
+MAX_CONCURRENCY = 1000
 ENGINE_KEYS = (
     "wait_for_completion",
     "timeout_minutes",
@@ -117,7 +121,7 @@ def _engine_params(command: TriggerCommand) -> list[click.Option]:
             type=click.INT,
             default=DEFAULT_MAX_CONCURRENCY,
             show_default=True,
-            help="Trigger calls in flight at once.",
+            help=f"Trigger calls in flight at once (at most {MAX_CONCURRENCY}).",
         ),
         click.Option(
             ["--cancel-on-exit", "cancel_on_exit"],
@@ -133,7 +137,7 @@ def _engine_params(command: TriggerCommand) -> list[click.Option]:
 
 def build_command(declared: Command, invoked_as: str | None = None) -> click.Command:
     """A click command for a declaration; ``invoked_as`` keeps a hidden alias's own name."""
-    from paradime.cli import _log_options
+    from paradime.cli import Command, _log_options
 
     params: list[click.Parameter] = []
     if isinstance(declared, TriggerCommand):
@@ -153,7 +157,7 @@ def build_command(declared: Command, invoked_as: str | None = None) -> click.Com
             return run_trigger(declared, values)
         return run_list(declared, values)
 
-    return click.Command(
+    return Command(
         name=invoked_as or declared.name,
         params=params,
         callback=callback,
@@ -191,6 +195,10 @@ def parse_targets(target: TargetOption, values: Mapping[str, Any]) -> tuple[list
         name = item.strip()
         if not name:
             raise UsageError(f"{target.name}: empty target name")
+        try:
+            check_text(name)
+        except UsageError as exc:
+            raise UsageError(f"{target.name}: {exc}") from None
         if target.validate is not None:
             try:
                 name = target.validate(name)
@@ -204,10 +212,15 @@ def parse_targets(target: TargetOption, values: Mapping[str, Any]) -> tuple[list
 
 
 def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Provider option values after aliases, comma splitting and each option's ``parse``."""
+    """Provider option values after aliases, comma splitting and each option's ``parse``.
+
+    Every value must be UTF-8 text. An option given ``-`` (standard input, by convention) is
+    parsed after every other one, so that a usage error elsewhere is reported without waiting
+    on standard input.
+    """
     from paradime.log import REDACTOR
 
-    params: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
     for option in options:
         value = _merge_alias(option.key, option.aliases, values, option.name)
         if option.multiple:
@@ -218,22 +231,37 @@ def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[
         if option.secret and value:
             for item in value if isinstance(value, tuple) else (value,):
                 REDACTOR.add(item)
+        raw[option.key] = value
+    parsed: dict[str, Any] = {}
+    for stdin_pass in (False, True):
+        for option in options:
+            value = raw[option.key]
+            if (value == STDIN) is stdin_pass:
+                parsed[option.key] = _parse_option(option, value)
+    return {option.key: parsed[option.key] for option in options}
+
+
+def _parse_option(option: Option, value: Any) -> Any:
+    try:
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, str):
+                check_text(item)
         if option.parse is not None and value not in (None, ()):
-            try:
-                value = option.parse(value)
-            except UsageError as exc:
-                raise UsageError(f"invalid value for '{option.name}': {exc}") from None
-        params[option.key] = value
-    return params
+            return option.parse(value)
+    except UsageError as exc:
+        raise UsageError(f"invalid value for '{option.name}': {exc}") from None
+    return value
 
 
 def _check_engine_values(values: Mapping[str, Any]) -> None:
     timeout = values["timeout_minutes"]
     if not timeout > 0 or timeout != timeout or timeout == float("inf"):
         raise UsageError(f"invalid value for '--timeout-minutes': {timeout:g} (must be above 0)")
-    if values["max_concurrency"] < 1:
-        given = values["max_concurrency"]
-        raise UsageError(f"invalid value for '--max-concurrency': {given} (must be 1 or more)")
+    given = values["max_concurrency"]
+    if not 1 <= given <= MAX_CONCURRENCY:
+        raise UsageError(
+            f"invalid value for '--max-concurrency': {given} (from 1 to {MAX_CONCURRENCY})"
+        )
 
 
 # -- running ------------------------------------------------------------------------------
@@ -257,8 +285,8 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     log.configure(values.get("log_level"), values.get("log_format"))
     try:
         _check_engine_values(values)
-        params = parse_options(command.options, values)
         targets, warnings = parse_targets(command.target, values)
+        params = parse_options(command.options, values)  # standard input last
     except UsageError as exc:
         return _usage_exit(exc)
     logger = log.get_logger(command=command.name)

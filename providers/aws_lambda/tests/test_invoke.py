@@ -271,3 +271,20 @@ def test_cancel_on_exit_cannot_stop_an_invocation_and_says_so(
     assert row["status"] == "TIMED_OUT"
     assert "aws-lambda-invoke cannot stop its runs" in row["error"]
     assert "stopping the remote run" not in result.stderr
+
+
+def test_nan_and_infinity_in_a_functions_answer_are_strings_in_the_json_output(
+    functions, lambda_emulator
+):
+    """Python's json.dumps writes NaN and Infinity, and Lambda passes them on; the --json
+    document stays standard JSON (before: it held the bare tokens NaN and -Infinity)."""
+    functions.create("train")
+    lambda_emulator.behave("train", result=b'{"loss": NaN, "bounds": [-Infinity, 1.5]}')
+    result = invoke("--function-name", "train", "--json")
+    assert result.exit_code == 0, result.stderr
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"{token} in the --json output")
+
+    document = json.loads(result.stdout, parse_constant=refuse)
+    assert document["results"][0]["output"] == {"loss": "NaN", "bounds": ["-Infinity", 1.5]}
