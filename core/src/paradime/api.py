@@ -94,6 +94,9 @@ class RunError(Exception):
         execution name chosen before the call): core keeps it in the row if the retry never
         comes, and stops that run with ``--cancel-on-exit``.
     :param handle: with ``run_id``, what :meth:`Runner.cancel` needs to stop that run.
+    :param retry_after_s: for a retryable error, the remote system's own word on when to try
+        again (an HTTP ``Retry-After``): core waits at least this long before the retry, instead
+        of only its own backoff, and never past the deadline.
     """
 
     def __init__(
@@ -104,6 +107,7 @@ class RunError(Exception):
         retryable: bool = False,
         run_id: str | None = None,
         details: Mapping[str, Any] | None = None,
+        retry_after_s: float | None = None,
         handle: Any = None,
     ) -> None:
         super().__init__(message)
@@ -112,6 +116,7 @@ class RunError(Exception):
         self.retryable = retryable
         self.run_id = run_id
         self.details = dict(details or {})
+        self.retry_after_s = retry_after_s
         self.handle = handle
 
 
@@ -196,6 +201,8 @@ class Option:
     :param secret: the value is redacted from every output and log line.
     :param parse: converts and validates the raw value; raise :class:`UsageError` to reject it
         (the error names the option). Runs before any remote call.
+    :param required: a value must come from the option, an alias or ``envvar``; when none
+        does, the command stops with a usage error naming the option and its variables.
     """
 
     name: str
@@ -211,6 +218,7 @@ class Option:
     secret: bool = False
     metavar: str | None = None
     parse: Callable[[Any], Any] | None = None
+    required: bool = False
 
     @property
     def key(self) -> str:
@@ -277,7 +285,8 @@ class TriggerCommand:
     """A ``paradime run`` command that triggers targets, optionally waits, and reports.
 
     :param name: the command name, ``aws-lambda-invoke``.
-    :param provider: the provider's short name, shown in ``paradime providers``.
+    :param provider: the name of the provider that registered the command; core fills it in
+        with the provider's entry point name, so a provider need not give it.
     :param service: the key of the per-service poll rate cap (commands of one remote API share it).
     :param target: the target option.
     :param options: the provider's own options, in help order.
@@ -291,10 +300,10 @@ class TriggerCommand:
 
     name: str
     help: str
-    provider: str
     service: str
     target: TargetOption
     factory: RunnerFactory
+    provider: str = ""
     options: tuple[Option, ...] = ()
     default_timeout_minutes: float = 60.0
     poll_rate_per_s: float = 10.0
@@ -313,13 +322,16 @@ class Column:
 
 @dataclass(frozen=True)
 class ListCommand:
-    """A ``paradime run`` command that lists what a provider can trigger."""
+    """A ``paradime run`` command that lists what a provider can trigger.
+
+    ``provider`` is filled in by core, as for :class:`TriggerCommand`.
+    """
 
     name: str
     help: str
-    provider: str
     columns: tuple[Column, ...]
     factory: ListerFactory
+    provider: str = ""
     options: tuple[Option, ...] = ()
     aliases: tuple[str, ...] = ()
 

@@ -14,52 +14,11 @@ from typing import Any
 import click
 
 from paradime import __version__
+from paradime.commands import CONTEXT, NoEchoCommand, build_command
 
-LOG_LEVEL_CHOICE = click.Choice(["debug", "info", "warning", "error"], case_sensitive=False)
-LOG_FORMAT_CHOICE = click.Choice(["console", "json"], case_sensitive=False)
 # click 8.2+ signals "no arguments, show help" with this UsageError subclass.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", None)
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
 PLUGIN_ENV_VARS = ("PARADIME_LOAD_PLUGINS", "PARADIME_DISABLE_PLUGINS")
-
-
-def _log_options() -> list[click.Option]:
-    return [
-        click.Option(
-            ["--log-level"],
-            type=LOG_LEVEL_CHOICE,
-            envvar="PARADIME_LOG_LEVEL",
-            show_envvar=True,
-            help="Log level (also PYTHONLOGLEVEL). Default: info.",
-        ),
-        click.Option(
-            ["--log-format"],
-            type=LOG_FORMAT_CHOICE,
-            envvar="PARADIME_LOG_FORMAT",
-            show_envvar=True,
-            help="Human console lines or JSON lines on stderr. Default: console.",
-        ),
-    ]
-
-
-class Command(click.Command):
-    """A command that never echoes an unexpected extra argument: it is most often a value whose
-    option name was left out, and that value may be a secret (``--aws-session-token`` forgotten
-    before a token)."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        allowed = ctx.allow_extra_args
-        ctx.allow_extra_args = True
-        rest = super().parse_args(ctx, args)
-        ctx.allow_extra_args = allowed
-        if ctx.args and not allowed:
-            count = len(ctx.args)
-            plural = "s" if count > 1 else ""
-            ctx.fail(
-                f"got {count} unexpected extra argument{plural}, not shown as it may be a "
-                "secret: is an option name missing before a value?"
-            )
-        return rest
 
 
 def no_providers_reason() -> str:
@@ -103,8 +62,6 @@ class RunGroup(click.Group):
         declared = manager.commands.get(name)
         if declared is None:
             return None
-        from paradime.commands import build_command
-
         return build_command(declared, invoked_as=cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -145,7 +102,7 @@ def run() -> None:
     """
 
 
-@cli.command(cls=Command, context_settings=CONTEXT)
+@cli.command(cls=NoEchoCommand, context_settings=CONTEXT)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 def providers(as_json: bool) -> None:
     """List installed providers, their commands, and any that failed to load.
@@ -210,12 +167,12 @@ def invoke(argv: Sequence[str] | None = None) -> int:
         if _NO_ARGS_IS_HELP is not None and isinstance(exc, _NO_ARGS_IS_HELP) and exc.ctx:
             click.echo(exc.ctx.get_help())
             return 2
-        from paradime.log import REDACTOR
-
         message = exc.format_message()
         hint = ""
         if exc.ctx is not None and exc.ctx.command is not cli:
             hint = f" (see '{exc.ctx.command_path} --help')"
+        from paradime.log import REDACTOR
+
         click.echo(REDACTOR(f"Error: {' '.join(message.split())}{hint}"), err=True)
         return 2
     except click.exceptions.Exit as exc:

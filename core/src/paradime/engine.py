@@ -312,6 +312,7 @@ class Engine:
                 and run.attempts < TRIGGER_ATTEMPTS
             ):
                 delay = TRIGGER_BACKOFF_S * (2 ** (run.attempts - 1)) * (0.5 + self.rng.random())
+                delay = max(delay, _retry_after(outcome))
                 in_time = now + delay < self.deadline
                 # A failed start that names the run it may have started waits for the deadline
                 # like a running run (kept in its row, stopped with --cancel-on-exit); any other
@@ -330,6 +331,9 @@ class Engine:
         run.state = state
         if state.status is RunStatus.RUNNING:
             self.reporter.triggered(run.target, state)
+            if state.message:  # what the provider says of a run it joined or queued, say
+                run.last_message = state.message
+                self.reporter.message(run.target, state.message)
             if not self.wait:
                 self._finish(run, _replace_status(state, RunStatus.STARTED))
                 return
@@ -348,7 +352,9 @@ class Engine:
                     outcome = _wrap_poll_failure(outcome, run.poll_failures)
                 self._finish_with_error(run, outcome)
                 return
-            delay = self.policy.failure_backoff(run.poll_failures, self.rng)
+            delay = max(
+                self.policy.failure_backoff(run.poll_failures, self.rng), _retry_after(outcome)
+            )
             self.reporter.poll_failed(run.target, _describe(outcome), delay, run.poll_failures)
             run.phase = "running"
             self._schedule(now + delay, "poll", run)
@@ -613,6 +619,12 @@ def _merge(previous: RunState, new: RunState) -> RunState:
         handle=new.handle if new.handle is not None else previous.handle,
         details={**previous.details, **new.details},
     )
+
+
+def _retry_after(exc: BaseException) -> float:
+    """The wait the remote system asked for (``RunError.retry_after_s``), else 0."""
+    seconds = getattr(exc, "retry_after_s", None) if isinstance(exc, RunError) else None
+    return max(0.0, float(seconds)) if seconds is not None else 0.0
 
 
 def _describe(exc: BaseException) -> str:

@@ -6,7 +6,8 @@ console script (an entry point pointing at :data:`provider`). ``ok`` succeeds at
 cannot be triggered, ``throttle-2`` is throttled twice before it starts, ``throttle-forever``
 always is, ``hang`` never ends, ``pollerr-2`` has two failed status checks (``pollerr-forever``
 only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger
-(``slow-0.3-7``: the same, under another name).
+(``slow-0.3-7``: the same, under another name), ``joined`` starts with a message (as a provider
+joining a run already in progress would).
 
 For interrupts and stops: ``sigint`` sends SIGINT to this process from its trigger call (which
 then takes 1 s more and starts a run that never ends); ``poll-sigint`` sends it from its first
@@ -110,6 +111,7 @@ class ScriptedRunner(Runner):
                 run_id=f"run-{target}",
                 console_url=f"https://console.example/{target}",
                 handle={"target": target},
+                message="joined the run already in progress" if target == "joined" else None,
             )
         finally:
             with self.calls.lock:

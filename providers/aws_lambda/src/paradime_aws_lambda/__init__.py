@@ -33,8 +33,6 @@ from paradime_aws_lambda.inputs import (
 )
 from paradime_aws_lambda.targets import check_qualifier, validate_target
 
-PROVIDER = "aws-lambda"
-
 INVOKE_OPTIONS: tuple[Option, ...] = (
     Option(
         "--invocation-type",
@@ -92,7 +90,6 @@ TRIGGER_COMMAND = TriggerCommand(
     "A function that fails (FunctionError) is FAILED with its errorType and errorMessage; its "
     "answer is in the --json result. An invocation is never repeated after an error that may "
     "have reached Lambda; throttles are retried with backoff.",
-    provider=PROVIDER,
     service="lambda",
     target=TargetOption(
         "--function-name",
@@ -114,7 +111,6 @@ TRIGGER_COMMAND = TriggerCommand(
 LIST_COMMAND = ListCommand(
     name="aws-lambda-list-functions",
     help="List the Lambda functions of a region (every page).",
-    provider=PROVIDER,
     columns=(
         Column("name", "NAME"),
         Column("runtime", "RUNTIME"),

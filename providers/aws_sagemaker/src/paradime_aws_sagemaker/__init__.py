@@ -31,7 +31,6 @@ from paradime_aws_sagemaker.inputs import (
     validate_target,
 )
 
-PROVIDER = "aws-sagemaker"
 # DescribePipelineExecution calls per second across all runs of one command (a waiting run
 # polls every 2-30 s, so this only binds with hundreds of pipelines at once).
 POLL_RATE_PER_S = 5.0
@@ -74,7 +73,6 @@ TRIGGER_COMMAND = TriggerCommand(
         "retried request never starts a second one. A failed execution is reported with its "
         "failure reason and the failed step."
     ),
-    provider=PROVIDER,
     service="sagemaker",
     target=TargetOption(
         "--pipeline-name",
@@ -94,7 +92,6 @@ TRIGGER_COMMAND = TriggerCommand(
 LIST_COMMAND = ListCommand(
     name="aws-sagemaker-list-pipelines",
     help="List the SageMaker pipelines of the region (every page).",
-    provider=PROVIDER,
     columns=(
         Column("name", "NAME"),
         Column("arn", "ARN"),

@@ -67,7 +67,6 @@ TRIGGER_COMMAND = TriggerCommand(
     "STANDARD state machines are polled with DescribeExecution; EXPRESS ones run with "
     "StartSyncExecution when waiting (they cannot be described). Failures report the "
     "execution's error and cause.",
-    provider="aws-stepfunctions",
     service="states",
     target=TargetOption(
         "--state-machine-arn",
@@ -88,7 +87,6 @@ TRIGGER_COMMAND = TriggerCommand(
 LIST_COMMAND = ListCommand(
     name="aws-stepfunctions-list-state-machines",
     help="List the Step Functions state machines of the region (every page).",
-    provider="aws-stepfunctions",
     columns=(
         Column("name", "NAME"),
         Column("type", "TYPE"),
