@@ -7,7 +7,8 @@ cannot be triggered, ``throttle-2`` is throttled twice before it starts, ``throt
 always is, ``hang`` never ends, ``pollerr-2`` has two failed status checks (``pollerr-forever``
 only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger
 (``slow-0.3-7``: the same, under another name), ``joined`` starts with a message (as a provider
-joining a run already in progress would).
+joining a run already in progress would), ``pages-20`` asks the rate cap for 20 further requests
+in its first poll (as a poll that follows pages does) and succeeds.
 
 For interrupts and stops: ``sigint`` sends SIGINT to this process from its trigger call (which
 then takes 1 s more and starts a run that never ends); ``poll-sigint`` sends it from its first
@@ -53,6 +54,8 @@ class Calls:
         self.in_flight = 0
         self.max_in_flight = 0
         self.params: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+        self.extra_requests_granted = 0
         self.finished: list[tuple[str, int]] = []
 
 
@@ -69,8 +72,9 @@ def _interrupt() -> None:
 
 
 class ScriptedRunner(Runner):
-    def __init__(self, calls: Calls) -> None:
+    def __init__(self, calls: Calls, context: RunContext | None = None) -> None:
         self.calls = calls
+        self.context = context
 
     def trigger(self, target: str) -> RunState:
         with self.calls.lock:
@@ -122,6 +126,14 @@ class ScriptedRunner(Runner):
             self.calls.polls[target] += 1
             polls = self.calls.polls[target]
         assert state.handle == {"target": target}
+        if target.startswith("pages") and self.context is not None:
+            granted = 0
+            for _ in range(int(_number(target))):
+                if not self.context.take_poll_request():
+                    break
+                granted += 1
+            with self.calls.lock:
+                self.calls.extra_requests_granted += granted
         if target == "pollerr-forever" or (
             target.startswith("pollerr") and polls <= _number(target)
         ):
@@ -167,10 +179,14 @@ class ScriptedProvider:
 
     def _factory(self, params: Mapping[str, Any], context: RunContext) -> Runner:
         self.calls.params = dict(params)
+        self.calls.sources = {key: str(source) for key, source in context.option_sources.items()}
         if params.get("secret_token"):
             context.add_secret(params["secret_token"])
+        # Tickets are made up remotely: only their shape is known in advance.
+        context.add_secret_pattern(r"ticket (?P<secret>T-[0-9a-f]{8,})")
         context.logger.debug("building runner", token=params.get("secret_token"))
-        return ScriptedRunner(self.calls)
+        context.logger.debug(f"issued ticket T-{sum(map(ord, context.command)):08x}")
+        return ScriptedRunner(self.calls, context)
 
     @hookimpl
     def paradime_register_commands(self, register: Any) -> None:

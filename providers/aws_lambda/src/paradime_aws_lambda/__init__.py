@@ -90,7 +90,11 @@ TRIGGER_COMMAND = TriggerCommand(
     "A function that fails (FunctionError) is FAILED with its errorType and errorMessage; its "
     "answer is in the --json result. An invocation is never repeated after an error that may "
     "have reached Lambda; throttles are retried with backoff.",
-    service="lambda",
+    # Polls are CloudWatch Logs reads (Event invocations followed through their logs), and
+    # FilterLogEvents is capped at 5 requests/s per account and region, a quota AWS does not
+    # raise: the cap paradime keeps to, every page of a poll included.
+    service="logs",
+    poll_rate_per_s=5.0,
     target=TargetOption(
         "--function-name",
         "Function to invoke: a name, a partial ARN (123456789012:function:name) or a full ARN, "
