@@ -42,22 +42,36 @@ def command(rate: float = 10.0) -> TriggerCommand:
     )
 
 
-def run_engine(length_s: float, targets: list[str], rate: float = 10.0) -> tuple[Engine, Any]:
-    clock = FakeClock()
-    runner = TimedRunner(clock, length_s)
-    engine = Engine(
+def fake_time_engine(
+    runner: Runner,
+    targets: list[str],
+    clock: FakeClock,
+    *,
+    rate: float = 10.0,
+    timeout_s: float = 2 * 86400,
+    reporter: Reporter | None = None,
+    seed: int = 7,
+) -> Engine:
+    """An engine on virtual time, without signal handlers."""
+    return Engine(
         command(rate),
         runner,
         targets,
         wait=True,
-        timeout_s=2 * 86400,
+        timeout_s=timeout_s,
         max_concurrency=10,
         cancel_on_exit=False,
-        reporter=Reporter("timed"),
+        reporter=reporter or Reporter("timed"),
         clock=clock,
-        rng=random.Random(7),
+        rng=random.Random(seed),
         handle_signals=False,
     )
+
+
+def run_engine(length_s: float, targets: list[str], rate: float = 10.0) -> tuple[Engine, Any]:
+    clock = FakeClock()
+    runner = TimedRunner(clock, length_s)
+    engine = fake_time_engine(runner, targets, clock, rate=rate)
     results = engine.run()
     return engine, (runner, results, clock)
 
@@ -193,18 +207,8 @@ def test_a_target_throttled_on_every_attempt_ends_once_its_next_backoff_would_pa
             super().finished(result)
 
     start = clock.monotonic()
-    engine = Engine(
-        command(),
-        Throttled(),
-        ["hot", "busy"],
-        wait=True,
-        timeout_s=10,
-        max_concurrency=2,
-        cancel_on_exit=False,
-        reporter=Recording("timed"),
-        clock=clock,
-        rng=random.Random(3),
-        handle_signals=False,
+    engine = fake_time_engine(
+        Throttled(), ["hot", "busy"], clock, timeout_s=10, reporter=Recording("timed"), seed=3
     )
     hot, busy = engine.run()
     assert hot.status is RunStatus.THROTTLED

@@ -6,6 +6,8 @@ targets send the signal from inside a call, at a known moment.
 
 from __future__ import annotations
 
+import pytest
+
 from paradime.testing import run_cli
 
 
@@ -75,37 +77,30 @@ def test_a_stop_answer_saying_the_run_had_succeeded_is_reported_succeeded(script
     assert result.exit_code == 0
 
 
+@pytest.mark.parametrize("cancel", [True, False], ids=["cancel-on-exit", "left"])
 def test_a_start_waiting_to_retry_keeps_its_run_and_is_stopped_with_cancel_on_exit(
-    scripted, monkeypatch
+    cancel, scripted, monkeypatch
 ):
     """The first start of ``ambiguous-9`` may have started its run; the signal comes while it
     waits for its retry. Before: the row lost the run id and execution name, and nothing was
     stopped."""
     monkeypatch.setattr("paradime.engine.TRIGGER_BACKOFF_S", 5.0)
-    result = run("--job", "ambiguous-9,sigint", "--cancel-on-exit")
+    result = run("--job", "ambiguous-9,sigint", *(["--cancel-on-exit"] if cancel else []))
     assert result.exit_code == 130, result.stderr
     row = result.json["results"][0]
-    assert row["status"] == "STOPPED", row
     assert row["run_id"] == "run-ambiguous-9"
     assert row["execution_name"] == "name-ambiguous-9"
     assert "may have started the run" in row["error"]
-    assert "stop requested (remote status: STOPPED)" in row["error"]
-    assert sorted(t for t, _ in scripted.calls.cancels) == ["ambiguous-9", "sigint"]
     assert scripted.calls.triggers["ambiguous-9"] == 1
-
-
-def test_a_start_waiting_to_retry_keeps_its_run_in_the_row_without_cancel_on_exit(
-    scripted, monkeypatch
-):
-    monkeypatch.setattr("paradime.engine.TRIGGER_BACKOFF_S", 5.0)
-    result = run("--job", "ambiguous-9,sigint")
-    assert result.exit_code == 130, result.stderr
-    row = result.json["results"][0]
-    assert row["status"] == "ERROR", row
-    assert row["run_id"] == "run-ambiguous-9"
-    assert row["execution_name"] == "name-ambiguous-9"
-    assert "--cancel-on-exit stops it" in row["error"]
-    assert scripted.calls.cancels == []
+    stopped = sorted(t for t, _ in scripted.calls.cancels)
+    if cancel:
+        assert row["status"] == "STOPPED", row
+        assert "stop requested (remote status: STOPPED)" in row["error"]
+        assert stopped == ["ambiguous-9", "sigint"]
+    else:
+        assert row["status"] == "ERROR", row
+        assert "--cancel-on-exit stops it" in row["error"]
+        assert stopped == []
 
 
 def test_a_start_waiting_to_retry_at_the_deadline_keeps_its_run(scripted, monkeypatch):
