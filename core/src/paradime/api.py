@@ -281,6 +281,9 @@ class RunContext:
         (``poll_rate_per_s`` per ``service``) without waiting; ``True`` when it may be sent now.
         Core counts each poll as one request: a poll that sends more (following pages) asks
         before each further request, and stops, to go on at its next poll, on ``False``.
+    :param concurrent_calls: the most calls the engine makes at once (its trigger and
+        status-check threads): the size a connection pool needs. ``0`` when unknown (a runner
+        built by hand); :attr:`pool_size` then assumes two calls per unit of concurrency.
     """
 
     command: str
@@ -292,6 +295,12 @@ class RunContext:
     option_sources: Mapping[str, OptionSource] = field(default_factory=dict)
     add_secret_pattern: Callable[[str], None] = _redact_pattern
     take_poll_request: Callable[[], bool] = _no_cap
+    concurrent_calls: int = 0
+
+    @property
+    def pool_size(self) -> int:
+        """Connections a client shared by every thread of the run may need at once."""
+        return self.concurrent_calls or 2 * self.max_concurrency
 
     def option_source(self, key: str) -> OptionSource:
         """Where option ``key``'s value came from; a key core did not parse (a runner built by
@@ -335,7 +344,18 @@ class TriggerCommand:
     :param factory: builds the :class:`Runner` once per command run; import
         heavy libraries inside it, not at module level.
     :param default_timeout_minutes: default of ``--timeout-minutes``.
-    :param poll_rate_per_s: the most poll requests per second this command sends to ``service``.
+    :param default_max_concurrency: default of ``--max-concurrency``, the trigger calls in flight
+        at once. Where a trigger call is the whole run (a synchronous invocation), it is how many
+        runs go on at once: a command whose runs are such calls declares more than the default.
+    :param poll_rate_per_s: default of ``--poll-rate``: the most status checks per second this
+        command sends to ``service``, for all its runs together. Declare a fraction of the
+        remote API's published rate limit and say which in the provider's docs; the user may
+        raise it with the option when their quota allows.
+    :param start_rate_per_s: the most trigger calls per second, for an API whose starts have a
+        published rate limit below what ``--max-concurrency`` calls at once can reach; ``None``
+        (the default): triggers are bounded by ``--max-concurrency`` alone.
+    :param start_burst: how many trigger calls may go at once under ``start_rate_per_s`` before
+        the rate applies (the remote token bucket's headroom); default one second's worth.
     :param aliases: hidden command names kept for old schedules.
     :param emoji: the emoji of this provider's progress lines.
     """
@@ -348,7 +368,10 @@ class TriggerCommand:
     provider: str = ""
     options: tuple[Option, ...] = ()
     default_timeout_minutes: float = 60.0
+    default_max_concurrency: int = 10
     poll_rate_per_s: float = 10.0
+    start_rate_per_s: float | None = None
+    start_burst: int | None = None
     aliases: tuple[str, ...] = ()
     emoji: str = "🚀"
     can_cancel: bool = True

@@ -12,10 +12,9 @@ from typing import Any
 import click
 
 from paradime.api import Choice, Command, Option, TargetOption, TriggerCommand
-from paradime.runs import MAX_CONCURRENCY, alias_key, run_list, run_trigger
+from paradime.runs import MAX_CONCURRENCY, MAX_POLL_RATE, alias_key, run_list, run_trigger
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
-DEFAULT_MAX_CONCURRENCY = 10
 LOG_LEVEL_CHOICE = click.Choice(["debug", "info", "warning", "error"], case_sensitive=False)
 LOG_FORMAT_CHOICE = click.Choice(["console", "json"], case_sensitive=False)
 
@@ -137,9 +136,20 @@ def _engine_params(command: TriggerCommand) -> list[click.Option]:
         click.Option(
             ["--max-concurrency", "max_concurrency"],
             type=click.INT,
-            default=DEFAULT_MAX_CONCURRENCY,
+            default=command.default_max_concurrency,
             show_default=True,
             help=f"Trigger calls in flight at once (at most {MAX_CONCURRENCY}).",
+        ),
+        click.Option(
+            ["--poll-rate", "poll_rate"],
+            type=click.FLOAT,
+            default=command.poll_rate_per_s,
+            show_default=True,
+            metavar="PER_SECOND",
+            help="Status checks a second, at most, for all runs together (the service's "
+            "request quota is shared with the account's other clients; raise it when yours "
+            f"allows, at most {MAX_POLL_RATE:g}). Each run is checked every 2 to 30 s while "
+            "the rate allows; more runs than 30 x the rate are each checked less often.",
         ),
         click.Option(
             ["--cancel-on-exit", "cancel_on_exit"],

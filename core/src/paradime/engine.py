@@ -5,12 +5,20 @@ One engine serves every provider. Its threads:
 * the main thread owns all state: it hands calls to the workers, reads their answers from one
   event queue, keeps the poll schedule (a heap of due times), enforces the deadline and reacts
   to signals. Signal handlers only set a flag, so nothing can deadlock inside a handler.
-* a pool of ``max_concurrency`` daemon threads makes trigger calls (a synchronous Lambda invoke
-  can take 15 minutes; daemon threads never hold the process open past the deadline). A worker
-  sends a trigger only after checking, under one lock, that no stop has come (signal, deadline):
-  once the engine winds down, the calls already on the wire are the only ones there will be;
-* a second pool of the same size makes poll and cancel calls, so slow triggers never delay the
-  report of runs that already finished.
+* up to ``max_concurrency`` daemon threads make trigger calls (a synchronous Lambda invoke
+  can take 15 minutes; daemon threads never hold the process open past the deadline). The main
+  thread hands out at most that many at once, and under the command's start rate cap when it
+  declares one. A worker sends a trigger only after checking, under one lock, that no stop has
+  come (signal, deadline): once the engine winds down, the calls already on the wire are the
+  only ones there will be;
+* a second pool makes poll and cancel calls, so slow triggers never delay the report of runs
+  that already finished. Polls leave at most ``--poll-rate`` a second, so it needs only
+  :func:`~paradime.polling.poll_threads` threads, however many runs there are.
+
+Threads start when there is work for them: a run of synchronous invocations never starts a poll
+thread, a run of one target one trigger thread. So a run has at most
+``1 + min(C, N) + poll_threads(R, C, N)`` threads for N targets at concurrency C and poll rate R,
+and each client at most as many connections as threads calling it.
 
 Provider code never sleeps and never starts threads: it makes one call per method.
 """
@@ -26,6 +34,7 @@ import queue
 import random
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,7 +43,7 @@ from typing import Any, NamedTuple
 
 from paradime.api import RunError, Runner, RunResult, RunState, RunStatus, TriggerCommand
 from paradime.output import Reporter
-from paradime.polling import Clock, PollPolicy, RateLimiter
+from paradime.polling import Clock, PollPolicy, RateLimiter, poll_threads
 
 # Trigger retries of retryable errors (throttles): attempts and the first backoff.
 TRIGGER_ATTEMPTS = 6
@@ -132,28 +141,44 @@ _EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class _Workers:
-    """Daemon worker threads pulling jobs from a queue, started by :meth:`start`."""
+    """Daemon worker threads pulling jobs from a queue; a thread starts when a job would
+    otherwise wait for one, up to ``size``."""
 
     def __init__(self, size: int, name: str) -> None:
+        self.size = max(1, size)
+        self.name = name
         self.jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self.threads = [
-            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
-            for i in range(max(1, size))
-        ]
-
-    def start(self) -> None:
-        for thread in self.threads:
-            thread.start()
+        self.threads: list[threading.Thread] = []
+        self._idle = 0  # threads waiting for a job
+        self._queued = 0  # jobs no thread has taken yet
+        self._lock = threading.Lock()
 
     def _work(self) -> None:
         while True:
             job = self.jobs.get()
+            with self._lock:
+                self._idle -= 1
+                if job is not None:
+                    self._queued -= 1
             if job is None:
                 return
             job()
+            with self._lock:
+                self._idle += 1
 
     def submit(self, job: Callable[[], None]) -> None:
+        thread = None
+        with self._lock:
+            self._queued += 1
+            if self._queued > self._idle and len(self.threads) < self.size:
+                thread = threading.Thread(
+                    target=self._work, name=f"{self.name}-{len(self.threads)}", daemon=True
+                )
+                self.threads.append(thread)
+                self._idle += 1
         self.jobs.put(job)
+        if thread is not None:
+            thread.start()
 
     def shutdown(self) -> None:
         for _ in self.threads:
@@ -179,6 +204,7 @@ class Engine:
         limiter: RateLimiter | None = None,
         rng: random.Random | None = None,
         handle_signals: bool = True,
+        poll_rate_per_s: float | None = None,
     ) -> None:
         self.command = command
         self.runner = runner
@@ -191,13 +217,28 @@ class Engine:
         self.clock = clock or Clock()
         self.policy = policy or PollPolicy()
         self.limiter = limiter or RateLimiter()
-        self.limiter.configure(command.service, command.poll_rate_per_s)
+        self.poll_rate = poll_rate_per_s or command.poll_rate_per_s
+        self.limiter.configure(command.service, self.poll_rate)
+        # Starts have their own bucket: another API, another quota.
+        self._start_key: str | None = None
+        if command.start_rate_per_s:
+            self._start_key = f"{command.service}:start"
+            self.limiter.configure(self._start_key, command.start_rate_per_s, command.start_burst)
         self.rng = rng or random.Random()
         self.handle_signals = handle_signals
         self.events: queue.Queue[_Event] = queue.Queue()
-        self.schedule: list[_Due] = []
+        self.schedule: list[_Due] = []  # status checks
+        self.retries: list[_Due] = []  # starts waiting for their retry
         self._seq = itertools.count()
         self.inflight = 0
+        # Runs whose start may be sent now, in order; at most max_concurrency are out at once.
+        self._ready: deque[_Run] = deque(self.runs)
+        self._triggers_out = 0
+        self._next_start_at = 0.0  # when the start rate cap has a token again
+        self._next_poll_at = 0.0  # likewise for status checks
+        self._unfinished_count = len(self.runs)
+        self._waiting_count = 0  # runs started and waited for (their end is polled)
+        self._poll_budget_said = False
         self.signal_received: int | None = None
         self.exit_signal: int | None = None
         # Held by a worker while it decides to send a trigger, and by the main thread when it
@@ -207,21 +248,18 @@ class Engine:
         # Set again when run() starts: the deadline counts from then.
         self.start_mono = self.clock.monotonic()
         self.deadline = self.start_mono + timeout_s
-        size = min(max_concurrency, len(self.runs))
-        self.trigger_pool = _Workers(size, "trigger")
-        self.poll_pool = _Workers(size, "poll")
+        self.trigger_pool = _Workers(min(max_concurrency, len(self.runs)), "trigger")
+        self.poll_pool = _Workers(
+            poll_threads(self.poll_rate, max_concurrency, len(self.runs)), "poll"
+        )
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> list[RunResult]:
         self.start_mono = self.clock.monotonic()
         self.deadline = self.start_mono + self.timeout_s
-        self.trigger_pool.start()
-        self.poll_pool.start()
         previous = self._install_signal_handlers()
         try:
             self.reporter.live_progress()
-            for run in self.runs:
-                self._submit_trigger(run)
             self._loop()
         finally:
             self._restore_signal_handlers(previous)
@@ -259,7 +297,7 @@ class Engine:
 
     def _loop(self) -> None:
         minutes = self.timeout_s / 60
-        while self._unfinished():
+        while self._unfinished_count:
             if self.signal_received is not None:
                 self.exit_signal = self.signal_received
                 self._wind_down(_Stop(_SIGNAL_NAMES.get(self.exit_signal, "SIGINT"), minutes))
@@ -269,12 +307,16 @@ class Engine:
                 self._wind_down(_Stop(None, minutes))
                 return
             self._dispatch_due(now)
+            self._dispatch_starts(now)
             self.reporter.maybe_still_running(self._running_runs, now - self.start_mono, now)
-            timeout = self.deadline - now
+            timeout = min(self.deadline, self.reporter.next_progress_at)
             if self.schedule:
-                timeout = min(timeout, max(0.0, self.schedule[0].when - now))
-            timeout = min(timeout, self.reporter.next_progress_at - now)
-            event = self.clock.wait(self.events, max(0.0, timeout), self.inflight > 0)
+                timeout = min(timeout, max(self.schedule[0].when, self._next_poll_at))
+            if self.retries:
+                timeout = min(timeout, self.retries[0].when)
+            if self._ready and self._triggers_out < self.max_concurrency:
+                timeout = min(timeout, self._next_start_at)
+            event = self.clock.wait(self.events, max(0.0, timeout - now), self.inflight > 0)
             if event is not None:
                 self._handle(event)
 
@@ -287,28 +329,51 @@ class Engine:
         ]
 
     def _schedule(self, when: float, call: _Call, run: _Run) -> None:
-        heapq.heappush(self.schedule, _Due(when, next(self._seq), call, run, run.generation))
+        heap = self.retries if call is _Call.TRIGGER else self.schedule
+        heapq.heappush(heap, _Due(when, next(self._seq), call, run, run.generation))
 
     def _dispatch_due(self, now: float) -> None:
+        """Retries that came due join the starts (ahead of the rest); status checks that came
+        due are sent while the rate cap has tokens, the earliest due first."""
+        while self.retries and self.retries[0].when <= now:
+            due = heapq.heappop(self.retries)
+            if due.run.phase is not _Phase.DONE and due.generation == due.run.generation:
+                self._ready.appendleft(due.run)
         while self.schedule and self.schedule[0].when <= now:
-            due = heapq.heappop(self.schedule)
-            run = due.run
-            if run.phase is _Phase.DONE or due.generation != run.generation:
-                continue
-            if due.call is _Call.TRIGGER:
-                self._submit_trigger(run)
+            due = self.schedule[0]
+            if due.run.phase is _Phase.DONE or due.generation != due.run.generation:
+                heapq.heappop(self.schedule)
                 continue
             wait_s = self.limiter.acquire(self.command.service, now)
             if wait_s > 0:
-                self._schedule(now + wait_s, due.call, run)
+                # The rest are due too and would be refused alike: they wait their turn.
+                self._next_poll_at = now + wait_s
+                return
+            heapq.heappop(self.schedule)
+            self._submit_poll(due.run)
+
+    def _dispatch_starts(self, now: float) -> None:
+        """Send starts in order while fewer than max_concurrency are out and the start rate cap
+        (when the command declares one) has tokens."""
+        while self._ready and self._triggers_out < self.max_concurrency:
+            run = self._ready[0]
+            if run.phase is _Phase.DONE:
+                self._ready.popleft()
                 continue
-            self._submit_poll(run)
+            if self._start_key is not None:
+                wait_s = self.limiter.acquire(self._start_key, now)
+                if wait_s > 0:
+                    self._next_start_at = now + wait_s
+                    return
+            self._ready.popleft()
+            self._submit_trigger(run)
 
     # -- calls --------------------------------------------------------------------------
     def _submit_trigger(self, run: _Run) -> None:
         run.phase = _Phase.TRIGGERING
         run.attempts += 1
         self.inflight += 1
+        self._triggers_out += 1
         generation = run.generation
 
         def job() -> None:
@@ -362,6 +427,7 @@ class Engine:
         self.inflight -= 1
         if event.call is _Call.TRIGGER:
             run.on_wire = False
+            self._triggers_out -= 1
         if run.phase is _Phase.DONE or event.generation != run.generation:
             return
         now = self.clock.monotonic()
@@ -407,6 +473,8 @@ class Engine:
                 self._finish(run, _replace_status(state, RunStatus.STARTED))
                 return
             run.phase = _Phase.RUNNING
+            self._waiting_count += 1
+            self._check_poll_budget()
             self._schedule(now + self.policy.first_delay(self.rng), _Call.POLL, run)
             return
         self._finish(run, state)
@@ -442,7 +510,28 @@ class Engine:
         self._schedule(now + self.policy.interval(elapsed), _Call.POLL, run)
 
     # -- endings ------------------------------------------------------------------------
+    def _check_poll_budget(self) -> None:
+        """Say once when more runs wait than the poll rate can check every max_interval_s:
+        each is then checked less often, and its end reported later than the schedule says."""
+        keeps = int(self.poll_rate * self.policy.max_interval_s)
+        if self._poll_budget_said or self._waiting_count <= keeps:
+            return
+        self._poll_budget_said = True
+        # Those still to start will wait too: the figure is for all of them.
+        waiting = self._waiting_count + sum(1 for run in self.runs if run.phase in _NOT_STARTED)
+        self.reporter.poll_budget(
+            waiting=waiting,
+            rate=self.poll_rate,
+            keeps=keeps,
+            every_s=max(self.policy.max_interval_s, waiting / self.poll_rate),
+            interval_s=self.policy.max_interval_s,
+        )
+
     def _finish(self, run: _Run, state: RunState) -> None:
+        if run.phase in (_Phase.RUNNING, _Phase.POLLING):
+            self._waiting_count -= 1
+        if run.phase is not _Phase.DONE:
+            self._unfinished_count -= 1
         run.phase = _Phase.DONE
         run.generation += 1
         run.state = state

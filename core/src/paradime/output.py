@@ -97,6 +97,18 @@ class Reporter:
             target=target,
         )
 
+    def poll_budget(
+        self, *, waiting: int, rate: float, keeps: int, every_s: float, interval_s: float
+    ) -> None:
+        """More runs wait than ``--poll-rate`` can check every ``interval_s``: said once."""
+        self.logger.warning(
+            f"{waiting} runs to wait for, more than {keeps} (what --poll-rate {rate:g} checks "
+            f"every {interval_s:g} s): each run is checked about every {every_s:.0f} s, so its "
+            f"end may be reported up to that late. Raise --poll-rate if the service's quota "
+            "allows more status checks a second.",
+            emoji="🐢",
+        )
+
     def unexpected(self, target: str, exc: BaseException) -> None:
         # The traceback helps a provider author; users see the one-line error in the result.
         self.logger.debug("unexpected error", target=target, exc_info=exc)

@@ -14,6 +14,7 @@ thousands:
 
 from __future__ import annotations
 
+import math
 import queue
 import random
 import threading
@@ -46,23 +47,24 @@ class PollPolicy:
 
 
 class RateLimiter:
-    """A token bucket per service: at most ``rate`` requests per second, bursts of ``rate``."""
+    """A token bucket per key (a service's polls, its starts): at most ``rate`` requests per
+    second, in bursts of at most ``burst`` (by default one second's worth)."""
 
     def __init__(self) -> None:
         self._buckets: dict[str, list[float]] = {}
-        self._rates: dict[str, float] = {}
+        self._rates: dict[str, tuple[float, float]] = {}
         # The engine takes tokens in its loop, runners (further pages of a poll) in poll threads.
         self._lock = threading.Lock()
 
-    def configure(self, service: str, rate_per_s: float) -> None:
+    def configure(self, service: str, rate_per_s: float, burst: float | None = None) -> None:
+        rate = max(rate_per_s, 0.01)
         with self._lock:
-            self._rates[service] = max(rate_per_s, 0.01)
+            self._rates[service] = (rate, max(1.0, burst if burst is not None else rate))
 
     def acquire(self, service: str, now: float) -> float:
         """Take a token if one is free and return 0, else return seconds until one is."""
         with self._lock:
-            rate = self._rates.get(service, 10.0)
-            burst = max(1.0, rate)
+            rate, burst = self._rates.get(service, (10.0, 10.0))
             tokens, last = self._buckets.get(service, [burst, now])
             tokens = min(burst, tokens + max(0.0, now - last) * rate)
             # The epsilon keeps float rounding from granting "wait 1e-17 s" forever.
@@ -71,6 +73,18 @@ class RateLimiter:
                 return 0.0
             self._buckets[service] = [tokens, max(now, last)]
             return max(0.001, (1.0 - tokens) / rate)
+
+
+# A status check answers in well under this many seconds; the poll threads are enough for this
+# long of checks at the rate cap, so that checks slower than usual still go out at the full rate.
+POLL_CALL_BUDGET_S = 2.0
+
+
+def poll_threads(rate_per_s: float, max_concurrency: int, runs: int) -> int:
+    """Threads making status checks (and stop requests): the rate cap lets at most
+    ``rate_per_s`` checks start a second, so ``rate_per_s x POLL_CALL_BUDGET_S`` threads keep
+    up with it; never more than ``--max-concurrency`` or than there are runs."""
+    return max(1, min(max_concurrency, runs, math.ceil(rate_per_s * POLL_CALL_BUDGET_S)))
 
 
 class Clock:

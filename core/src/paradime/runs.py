@@ -36,6 +36,9 @@ from paradime.inputs import STDIN, check_text
 # Above this, --max-concurrency is a usage error: each unit is a trigger thread, a poll thread
 # and pooled connections, and a typo of a few zeros would start that many before any call.
 MAX_CONCURRENCY = 1000
+# Above this, --poll-rate is a usage error: no API paradime calls publishes a status-check quota
+# near it, and a typo would spend the account's quota for every other client.
+MAX_POLL_RATE = 1000.0
 
 
 def alias_key(key: str, alias: str) -> str:
@@ -54,6 +57,7 @@ class CommonSettings:
     timeout_minutes: float = 0.0
     max_concurrency: int = 1
     cancel_on_exit: bool = False
+    poll_rate: float = 0.0
 
     @property
     def timeout_s(self) -> float:
@@ -80,12 +84,19 @@ class CommonSettings:
                 f"invalid value for '--max-concurrency': {concurrency} "
                 f"(from 1 to {MAX_CONCURRENCY})"
             )
+        poll_rate = values["poll_rate"]
+        if not 0 < poll_rate <= MAX_POLL_RATE:  # NaN fails too
+            raise UsageError(
+                f"invalid value for '--poll-rate': {poll_rate:g} (above 0, at most "
+                f"{MAX_POLL_RATE:g} status checks a second)"
+            )
         return dataclasses.replace(
             logs,
             wait=bool(values["wait_for_completion"]),
             timeout_minutes=float(timeout),
             max_concurrency=int(concurrency),
             cancel_on_exit=bool(values["cancel_on_exit"]),
+            poll_rate=float(poll_rate),
         )
 
 
@@ -219,6 +230,7 @@ def _context(
     logger: Any,
     options: Sequence[Option],
     take_poll_request: Callable[[], bool] | None = None,
+    concurrent_calls: int = 0,
 ) -> RunContext:
     from paradime import log
 
@@ -231,6 +243,7 @@ def _context(
         add_secret=log.REDACTOR.add,
         option_sources=option_sources(options),
         add_secret_pattern=log.REDACTOR.add_pattern,
+        concurrent_calls=concurrent_calls,
     )
     if take_poll_request is not None:
         context.take_poll_request = take_poll_request
@@ -242,7 +255,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     from paradime import log
     from paradime.engine import Engine
     from paradime.output import Reporter
-    from paradime.polling import RateLimiter
+    from paradime.polling import RateLimiter, poll_threads
 
     log.configure(values.get("log_level"), values.get("log_format"))
     try:
@@ -254,13 +267,17 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     logger = log.get_logger(command=command.name)
     # One rate cap for the engine's polls and the further requests a poll may send.
     limiter = RateLimiter()
-    limiter.configure(command.service, command.poll_rate_per_s)
+    limiter.configure(command.service, settings.poll_rate)
+    concurrency = settings.max_concurrency
     context = _context(
         command.name,
         settings,
         logger,
         command.options,
         lambda: limiter.acquire(command.service, time.monotonic()) == 0.0,
+        # The engine's threads: triggers, and status checks within the poll rate.
+        min(concurrency, len(targets))
+        + poll_threads(settings.poll_rate, concurrency, len(targets)),
     )
     try:
         runner = command.factory(params, context)
@@ -290,6 +307,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         cancel_on_exit=settings.cancel_on_exit,
         reporter=reporter,
         limiter=limiter,
+        poll_rate_per_s=settings.poll_rate,
     )
     try:
         results = engine.run()

@@ -2,7 +2,9 @@
 
 Clients are thread-safe, sessions are not: :class:`AwsSession` creates the session once (when the
 command's runner is built, in the main thread) and hands out cached clients under a lock, each
-with a connection pool at least as large as the command's concurrency.
+with a connection pool as large as the engine's threads calling at once
+(:attr:`paradime.api.RunContext.pool_size`): urllib3 opens connections only as calls need them,
+so a client never holds more connections than there are threads calling it.
 
 The session is botocore's own, made the way ``boto3.Session`` makes it (the same profile and
 keys, hence the same credentials): ``import boto3`` would also import s3transfer for S3
@@ -167,7 +169,7 @@ class AwsSession:
         self.endpoint_url: str | None = params.get("endpoint_url")
         if context.option_source("endpoint_url") is not OptionSource.COMMAND_LINE:
             self.endpoint_url = None  # AWS_ENDPOINT_URL: botocore reads it, after _<SERVICE>
-        self.max_concurrency = context.max_concurrency
+        self.pool_size = context.pool_size
         self._lock = threading.Lock()
         self._clients: dict[tuple[Any, ...], Any] = {}
         self._custom_endpoints: dict[str, bool] = {}
@@ -310,8 +312,9 @@ class AwsSession:
                     connect_timeout=CONNECT_TIMEOUT_S,
                     read_timeout=read_timeout,
                     retries={"mode": "standard", "total_max_attempts": max_attempts},
-                    # Triggers and polls run in two pools of max_concurrency threads each.
-                    max_pool_connections=max(10, 2 * self.max_concurrency + 2),
+                    # One connection per engine thread that may call at once (triggers and
+                    # status checks); a smaller pool would open and close one per call.
+                    max_pool_connections=max(10, self.pool_size),
                     tcp_keepalive=True,
                     user_agent_extra="paradime/7",
                     **options,

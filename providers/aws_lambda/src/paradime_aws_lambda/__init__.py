@@ -106,6 +106,11 @@ TRIGGER_COMMAND = TriggerCommand(
     options=(*INVOKE_OPTIONS, *AWS_OPTIONS),
     factory=lazy("paradime_aws_lambda.runner:LambdaRunner"),
     default_timeout_minutes=15,
+    # A RequestResponse invocation is the whole run, held by its trigger call for as long as
+    # the function runs (up to 15 minutes): concurrency is how many functions run at once. 100
+    # is a tenth of the default account concurrency quota (1,000) that every function of the
+    # region shares; Lambda's invoke request quota is ten times the concurrency quota.
+    default_max_concurrency=100,
     aliases=("aws-lambda-trigger",),
     emoji="⚡",
     # An invocation cannot be stopped once Lambda has it.

@@ -34,6 +34,11 @@ from paradime_aws_sagemaker.inputs import (
 # DescribePipelineExecution calls per second across all runs of one command (a waiting run
 # polls every 2-30 s, so this only binds with hundreds of pipelines at once).
 POLL_RATE_PER_S = 5.0
+# SageMaker publishes no request rate for StartPipelineExecution (its quotas page lists 20
+# pipeline executions running at once per account, a soft quota); starts keep to the rate of
+# its status checks, in bursts of the concurrency default.
+START_RATE_PER_S = 5.0
+START_BURST = 10
 
 START_OPTIONS: tuple[Option, ...] = (
     Option(
@@ -85,6 +90,8 @@ TRIGGER_COMMAND = TriggerCommand(
     factory=lazy("paradime_aws_sagemaker.runner:PipelineRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
+    start_rate_per_s=START_RATE_PER_S,
+    start_burst=START_BURST,
     aliases=("aws-sagemaker-trigger",),
     emoji="🧠",
 )

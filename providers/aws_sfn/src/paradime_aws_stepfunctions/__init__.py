@@ -35,6 +35,11 @@ __all__ = ["LIST_COMMAND", "TRIGGER_COMMAND", "paradime_register_commands"]
 # Half of the smaller one leaves the rest to them, and still polls 150 executions at the 30 s
 # ceiling of the schedule without delaying any; beyond that, polls are spread out, not dropped.
 POLL_RATE_PER_S = 5.0
+# A start is StartExecution (bucket 800, refill 150/s in most regions; 1,300 and 300/s in the
+# three largest) and, once per state machine, DescribeStateMachine (bucket 200, refill 20/s):
+# the tighter one sets the cap, at half its rate and half its bucket, as for status checks.
+START_RATE_PER_S = 10.0
+START_BURST = 100
 
 SFN_OPTIONS: tuple[Option, ...] = (
     Option(
@@ -80,6 +85,8 @@ TRIGGER_COMMAND = TriggerCommand(
     factory=lazy("paradime_aws_stepfunctions.runner:StepFunctionsRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
+    start_rate_per_s=START_RATE_PER_S,
+    start_burst=START_BURST,
     aliases=("aws-stepfunctions-trigger",),
     emoji="🔀",
 )

@@ -97,8 +97,8 @@ class HttpApi:
         if isinstance(auth, tuple):
             for secret in basic_auth_secrets(*auth):
                 self.add_secret(secret)
-        # Core runs up to max_concurrency trigger calls and as many status checks at once.
-        pool = max(2, 2 * context.max_concurrency)
+        # As many connections as core's threads may call at once (triggers, status checks).
+        pool = max(2, context.pool_size)
         self.client = httpx.Client(
             base_url=self.base_url,
             auth=auth,
