@@ -172,7 +172,7 @@ def test_table_lists_every_target_with_status_and_run_id(scripted):
     lines = result.stdout.splitlines()
     ok_line = next(line for line in lines if line.startswith("ok "))
     fail_line = next(line for line in lines if line.startswith("fail "))
-    assert "SUCCEEDED" in ok_line and "run-ok" in ok_line
+    assert "✅ SUCCESS" in ok_line and "run-ok" in ok_line
     assert "FAILED" in fail_line and "boom" in fail_line
     assert "1 succeeded, 1 failed" in result.stdout
 

@@ -272,7 +272,9 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         logger=logger,
         add_secret=log.REDACTOR.add,
     )
-    reporter = Reporter(command.name, command.emoji)
+    reporter = Reporter(
+        command.name, command.emoji, display=command.display, params=params, wait=wait
+    )
     try:
         runner = command.factory(params, context)
     except UsageError as exc:
@@ -288,7 +290,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
 
     for warning in warnings:
         logger.warning(warning)
-    reporter.banner(targets, f"{command.name}: {len(targets)} target(s)")
+    reporter.banner(targets)
     engine = Engine(
         command,
         runner,
@@ -327,7 +329,7 @@ def _report(
     if values.get("json_output"):
         print_results_json(command.name, results, ok=code == 0)
     else:
-        print_results_table(results)
+        print_results_table(results, command.display)
     if exit_override is not None:
         code = exit_override
     # Each observer on its own, in pluggy's order: one failing must neither change the outcome
@@ -346,12 +348,15 @@ def _report(
 
 
 def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
+    import time
+
     from paradime import log
     from paradime.api import RunError
-    from paradime.output import print_rows
+    from paradime.output import ListReporter, print_rows
 
     log.configure(values.get("log_level"), values.get("log_format"))
     logger = log.get_logger(command=command.name)
+    reporter = ListReporter(command.name, command.display)
     try:
         params = parse_options(command.options, values)
         context = RunContext(
@@ -368,6 +373,8 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     except SetupError as exc:
         _echo_error(str(exc))
         return 1
+    reporter.heading()
+    started = time.monotonic()
     try:
         rows = list(lister.list())
     except RunError as exc:
@@ -377,5 +384,6 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
         logger.debug("unexpected error", exc_info=exc)
         _echo_error(f"{type(exc).__name__}: {exc}")
         return 1
+    reporter.found(len(rows), time.monotonic() - started)
     print_rows(command.columns, rows, as_json=bool(values.get("json_output")))
     return 0
