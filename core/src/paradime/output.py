@@ -43,6 +43,10 @@ TARGET_WIDTH_MAX = 60
 STATUS_WIDTH = 15
 # Runs named one by one in a "Running..." report; above this, one summary line.
 STILL_RUNNING_DETAIL_LIMIT = 10
+# "Running..." reports: this often for the first LATER_AFTER seconds, then every LATER_EVERY.
+STILL_RUNNING_EVERY_S = 30.0
+STILL_RUNNING_LATER_AFTER_S = 300.0
+STILL_RUNNING_LATER_EVERY_S = 300.0
 # The narrowest room beside a run id for a preview of the output ("output: x…"); else below it.
 OUTPUT_PREVIEW_MIN = 10
 
@@ -133,7 +137,7 @@ class Reporter:
         self.logger = log.get_logger(command=command)
         self.lock = threading.RLock()
         self.next_progress_at = float("inf")
-        self._progress_every = 30.0
+        self._progress_every = STILL_RUNNING_EVERY_S
         self._index: dict[str, int] = {}
         self._answered: set[str] = set()  # the trigger call answered (or the run ended)
         self._waited: set[str] = set()  # went on remotely after its trigger call
@@ -288,7 +292,11 @@ class Reporter:
         if now < self.next_progress_at:
             return
         # Every 30 s for the first five minutes, then every five minutes.
-        self._progress_every = 30.0 if elapsed < 300 else 300.0
+        self._progress_every = (
+            STILL_RUNNING_EVERY_S
+            if elapsed < STILL_RUNNING_LATER_AFTER_S
+            else STILL_RUNNING_LATER_EVERY_S
+        )
         self.next_progress_at = now + self._progress_every
         running = running_runs()
         if not running:
