@@ -28,7 +28,8 @@ from paradime_aws_stepfunctions.testing import (
     wait_machine,
 )
 
-__all__ = ["express_arns", "machines", "sfn_emulator"]  # fixtures, registered by being imported here
+# Fixtures, registered by being imported here.
+__all__ = ["express_arns", "machines", "sfn_emulator"]
 COMMAND = "aws-stepfunctions-start-execution"
 
 
