@@ -69,7 +69,7 @@ def fast_polling(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def frequent_progress(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ "Running... (0m 0s elapsed)" lines every 0.2 s instead of every 30 s."""
+    """Progress lines ("Running... (0m 0s elapsed)") every 0.2 s instead of every 30 s."""
     from paradime import output
 
     monkeypatch.setattr(output, "STILL_RUNNING_EVERY_S", 0.2)
