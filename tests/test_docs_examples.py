@@ -173,9 +173,7 @@ def _runs_seen(example: Example, emulators: Any, arns: list[str], pipes: list[An
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=str)
-def test_the_documented_example_runs_with_its_documented_outcome(
-    example, emulators, fast_polling
-):
+def test_the_documented_example_runs_with_its_documented_outcome(example, emulators, fast_polling):
     assert example.exit_code is not None, (
         f"{example}: follow the command with its documented outcome, '# exit N: ...'"
     )
