@@ -11,8 +11,10 @@ with every package installed editable plus the development tools.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -65,6 +67,55 @@ def ensure_venv() -> None:
     stamp.write_text(digest)
 
 
+# The oldest and the newest Python the packages declare (requires-python, classifiers): core's
+# and the Lambda provider's tests run on each one found on this machine, beside the main run.
+PYTHON_RANGE = ("3.10", "3.13")
+RANGE_PACKAGES = ["./core", "./providers/aws_common[testing]", "./providers/aws_lambda"]
+RANGE_TESTS = ["core/tests", "providers/aws_lambda/tests"]
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of exactly ``version``: on PATH, else under pyenv's versions folder."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(glob.glob(str(pyenv / "versions" / f"{version}.*" / "bin" / "python3")))
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def test_python_range() -> None:
+    """Core's and one provider's tests on the oldest and newest supported Python."""
+    dev_pins = [
+        line.split("#")[0].strip()
+        for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+        if line.startswith(("pytest", "moto", "boto3")) and not line.startswith("pytest-xdist")
+    ]
+    for version in PYTHON_RANGE:
+        python = find_python(version)
+        if python is None:
+            print(f"Python {version} not found on this machine: its test run is skipped.")
+            continue
+        venv_dir = ROOT / f".venv-py{version}"
+        bin_dir = venv_dir / ("Scripts" if os.name == "nt" else "bin")
+        stamp = venv_dir / ".installed"
+        digest = _inputs_digest()
+        if not stamp.exists() or stamp.read_text() != digest:
+            print(f"Setting up {venv_dir.name} with {python}...", flush=True)
+            run(python, "-m", "venv", "--clear", venv_dir)
+            editable = [arg for pkg in RANGE_PACKAGES for arg in ("-e", pkg)]
+            run(bin_dir / "python", "-m", "pip", "install", "--quiet", *dev_pins, *editable)
+            stamp.write_text(digest)
+        run(bin_dir / "python", "-m", "pytest", "-q", "-p", "no:xdist", *RANGE_TESTS)
+
+
 def demo() -> None:
     ensure_venv()
     run(BIN / "python", "demo/run.py", *sys.argv[2:])
@@ -80,6 +131,7 @@ def test() -> None:
     run(BIN / "pytest", "-n", "2", "-q", *sys.argv[2:])
     # --recreate: tox does not notice changed sources of path dependencies.
     run(BIN / "tox", "run-parallel", "--recreate", "--parallel", "2", "--parallel-no-spinner", "-q")
+    test_python_range()
     print(f"All checks passed in {time.monotonic() - started:.0f} s.")
 
 

@@ -216,7 +216,8 @@ def test_hook_register_commands_refuses_a_name_another_provider_took(paradime_re
     class Thief(Provider):
         __name__ = "thief"
 
-    first, second = Provider(), Thief()
+    # pluggy's call order decides, as for every hook: the last registered is asked first.
+    first, second = Thief(), Provider()
     paradime_register(first, second)
     result = run("--help")
     assert result.exit_code == 0
@@ -296,6 +297,78 @@ def test_hook_implementations_may_accept_fewer_arguments_than_the_spec(meta, par
     paradime_register(meta, Minimal())
     run("meta-run", "--job", "now")
     assert seen == [0]
+
+
+@covers_hook("paradime_run_finished")
+def test_a_wrapper_implementation_wraps_each_call_through_pluggy(meta, paradime_register):
+    """``wrapper=True`` works as pluggy documents it: core calls hooks through pluggy."""
+    seen: list[str] = []
+
+    class Auditing:
+        __name__ = "auditing"
+
+        @hookimpl(wrapper=True)
+        def paradime_run_finished(self, command: str) -> Any:
+            seen.append(f"before {command}")
+            result = yield
+            seen.append(f"after {command}")
+            return result
+
+    paradime_register(meta, Auditing())
+    assert run("meta-run", "--job", "now").exit_code == 0
+    assert seen == ["before meta-run", "after meta-run"]
+    assert meta.finished == [("meta-run", [("now", "SUCCEEDED")], 0)]
+
+
+@covers_hook("paradime_register_commands")
+def test_core_fills_in_the_provider_of_each_command(paradime_register):
+    class Anonymous:
+        __name__ = "anonymous"
+
+        @hookimpl
+        def paradime_register_commands(self, register: Callable[[Any], None]) -> None:
+            register(
+                ListCommand(
+                    name="anonymous-list",
+                    help="List.",
+                    columns=(Column("name", "NAME"),),
+                    factory=lambda params, context: Listing(),
+                )
+            )
+
+    manager = paradime_register(Anonymous())
+    assert manager.collect_commands()["anonymous-list"].provider == "anonymous"
+
+
+def test_a_required_option_is_a_usage_error_when_missing_and_read_from_its_variable(
+    paradime_register,
+):
+    built: list[Any] = []
+
+    class Needs:
+        __name__ = "needs"
+
+        @hookimpl
+        def paradime_register_commands(self, register: Callable[[Any], None]) -> None:
+            register(
+                ListCommand(
+                    name="needs-list",
+                    help="List.",
+                    columns=(Column("name", "NAME"),),
+                    options=(api.Option("--api-key", "Key.", envvar="NEEDS_KEY", required=True),),
+                    factory=lambda params, context: built.append(params) or Listing(),
+                )
+            )
+
+    paradime_register(Needs())
+    missing = run_cli(["run", "needs-list"], env={"NEEDS_KEY": None})
+    assert missing.exit_code == 2
+    assert missing.stderr.strip() == "Error: missing option '--api-key' (or set NEEDS_KEY)"
+    assert built == []  # refused before the factory
+    assert "[required]" in run_cli(["run", "needs-list", "--help"]).stdout
+    given = run_cli(["run", "needs-list"], env={"NEEDS_KEY": "k-123"})
+    assert given.exit_code == 0, given.stderr
+    assert built == [{"api_key": "k-123"}]
 
 
 # -- versioning ------------------------------------------------------------------------------
@@ -485,3 +558,58 @@ def test_the_in_process_commands_checked_above_are_all_of_them(paradime_register
     manager = paradime_register(ScriptedProvider(), Provider())
     manager.collect_commands()
     assert sorted([*manager.commands, *manager.aliases]) == IN_PROCESS_COMMANDS
+
+
+# -- architecture --------------------------------------------------------------------------
+def test_every_core_module_is_named_in_the_architecture_page():
+    import paradime
+
+    root = Path(paradime.__file__).resolve().parent
+    page = (DOCS.parent / "architecture.md").read_text(encoding="utf-8")
+    modules = sorted(
+        "paradime"
+        + ("." + ".".join(path.relative_to(root).with_suffix("").parts))
+        .replace(".__init__", "")
+        .rstrip(".")
+        for path in root.rglob("*.py")
+    )
+    missing = [m for m in modules if f"`{m}`" not in page]
+    assert modules and not missing, f"core modules missing from docs/architecture.md: {missing}"
+
+
+def test_core_has_no_import_cycle():
+    """Imports between core modules form no cycle: module-level ones, and also those inside
+    functions or under TYPE_CHECKING (a lazy import still ties two modules together)."""
+    import ast
+
+    import paradime
+
+    root = Path(paradime.__file__).resolve().parent
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        name = ".".join(("paradime", *path.relative_to(root).with_suffix("").parts))
+        name = name.removesuffix(".__init__")
+        edges = graph.setdefault(name, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("paradime")
+            ):
+                edges.add(node.module)
+                edges.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                edges.update(a.name for a in node.names if a.name.startswith("paradime"))
+    for name in graph:
+        graph[name] = {e for e in graph[name] if e in graph and e != name}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph[start]:
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    cycles = [name for name in graph if reaches(name, name, set())]
+    # ``paradime`` (the package) imports ``paradime.api`` for providers' convenience; a module
+    # importing ``paradime`` itself would be the only way back, and none does.
+    assert not cycles, f"import cycles through: {cycles}"

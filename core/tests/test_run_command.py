@@ -240,3 +240,9 @@ def test_table_never_cuts_an_error_behind_a_long_run_id(scripted, monkeypatch):
     result = run("--job", "ok")
     assert cause.strip() in " ".join(result.stdout.split())
     assert "run-ok" in result.stdout
+
+
+def test_a_message_given_with_a_started_run_is_shown(scripted):
+    result = run_cli(["run", "scripted-run", "--job", "joined"], env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.stderr
+    assert "[joined] joined the run already in progress" in result.stderr

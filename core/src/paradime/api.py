@@ -192,6 +192,8 @@ class Option:
     :param secret: the value is redacted from every output and log line.
     :param parse: converts and validates the raw value; raise :class:`UsageError` to reject it
         (the error names the option). Runs before any remote call.
+    :param required: a value must come from the option, an alias or ``envvar``; when none
+        does, the command stops with a usage error naming the option and its variables.
     """
 
     name: str
@@ -207,6 +209,7 @@ class Option:
     secret: bool = False
     metavar: str | None = None
     parse: Callable[[Any], Any] | None = None
+    required: bool = False
 
     @property
     def key(self) -> str:
@@ -333,7 +336,8 @@ class TriggerCommand:
     """A ``paradime run`` command that triggers targets, optionally waits, and reports.
 
     :param name: the command name, ``aws-lambda-invoke``.
-    :param provider: the provider's short name, shown in ``paradime providers``.
+    :param provider: the name of the provider that registered the command; core fills it in
+        with the provider's entry point name, so a provider need not give it.
     :param service: the key of the per-service poll rate cap (commands of one remote API share it).
     :param target: the target option.
     :param options: the provider's own options, in help order.
@@ -349,10 +353,10 @@ class TriggerCommand:
 
     name: str
     help: str
-    provider: str
     service: str
     target: TargetOption
     factory: RunnerFactory
+    provider: str = ""
     options: tuple[Option, ...] = ()
     default_timeout_minutes: float = 60.0
     poll_rate_per_s: float = 10.0
@@ -374,14 +378,16 @@ class Column:
 class ListCommand:
     """A ``paradime run`` command that lists what a provider can trigger.
 
+    ``provider`` is filled in by core, as for :class:`TriggerCommand`.
+
     :param display: the words of the command's progress lines on stderr.
     """
 
     name: str
     help: str
-    provider: str
     columns: tuple[Column, ...]
     factory: ListerFactory
+    provider: str = ""
     options: tuple[Option, ...] = ()
     aliases: tuple[str, ...] = ()
     display: ListDisplay = ListDisplay()

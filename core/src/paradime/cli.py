@@ -14,32 +14,11 @@ from typing import Any
 import click
 
 from paradime import __version__
+from paradime.commands import CONTEXT, build_command
 
-LOG_LEVEL_CHOICE = click.Choice(["debug", "info", "warning", "error"], case_sensitive=False)
-LOG_FORMAT_CHOICE = click.Choice(["console", "json"], case_sensitive=False)
 # click 8.2+ signals "no arguments, show help" with this UsageError subclass.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", None)
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
 PLUGIN_ENV_VARS = ("PARADIME_LOAD_PLUGINS", "PARADIME_DISABLE_PLUGINS")
-
-
-def _log_options() -> list[click.Option]:
-    return [
-        click.Option(
-            ["--log-level"],
-            type=LOG_LEVEL_CHOICE,
-            envvar="PARADIME_LOG_LEVEL",
-            show_envvar=True,
-            help="Log level (also PYTHONLOGLEVEL). Default: info.",
-        ),
-        click.Option(
-            ["--log-format"],
-            type=LOG_FORMAT_CHOICE,
-            envvar="PARADIME_LOG_FORMAT",
-            show_envvar=True,
-            help="Human console lines or JSON lines on stderr. Default: console.",
-        ),
-    ]
 
 
 def no_providers_reason() -> str:
@@ -83,8 +62,6 @@ class RunGroup(click.Group):
         declared = manager.commands.get(name)
         if declared is None:
             return None
-        from paradime.commands import build_command
-
         return build_command(declared, invoked_as=cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -301,6 +301,9 @@ class Engine:
         run.state = state
         if state.status is RunStatus.RUNNING:
             self.reporter.triggered(run.target, state)
+            if state.message:  # what the provider says of a run it joined or queued, say
+                run.last_message = state.message
+                self.reporter.message(run.target, state.message)
             if not self.wait:
                 self._finish(run, _replace_status(state, RunStatus.STARTED))
                 return

@@ -156,8 +156,8 @@ class Reporter:
 
     def live_progress(self) -> None:
         """The engine starts waiting. The LIVE PROGRESS section opens once every trigger call
-        has answered and a run goes on remotely, or before the first line about a run being
-        waited for, whichever comes first; a command whose runs all ended in their trigger call
+        has answered while a run goes on remotely, or before the first "Running..." report,
+        whichever comes first; a command whose runs all ended in their trigger call
         (synchronous invocations) has none."""
 
     def _open_live(self) -> None:
@@ -204,9 +204,7 @@ class Reporter:
             self._answer(target)
 
     def message(self, target: str, message: str) -> None:
-        with self.lock:
-            self._open_live()
-            self.logger.info(message, target=target, emoji="🔄")
+        self.logger.info(message, target=target, emoji="🔄")
 
     def retrying(self, target: str, reason: str, delay: float, attempt: int) -> None:
         self.logger.warning(
@@ -214,12 +212,10 @@ class Reporter:
         )
 
     def poll_failed(self, target: str, reason: str, delay: float, failures: int) -> None:
-        with self.lock:
-            self._open_live()
-            self.logger.warning(
-                f"status check failed ({failures} in a row): {reason}; retrying in {delay:.1f}s",
-                target=target,
-            )
+        self.logger.warning(
+            f"status check failed ({failures} in a row): {reason}; retrying in {delay:.1f}s",
+            target=target,
+        )
 
     def unexpected(self, target: str, exc: BaseException) -> None:
         # The traceback helps a provider author; users see the one-line error in the result.
@@ -272,8 +268,6 @@ class Reporter:
             emoji = "⚠️"
             ok = False
         with self.lock:
-            if result.target in self._waited:
-                self._open_live()
             self._ended.add(result.target)
             if text is not None:
                 getattr(self.logger, "info" if ok else "warning")(

@@ -9,8 +9,10 @@ hatches when a provider breaks start-up.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +98,30 @@ class PluginManager:
         self._commands_collected = False
         self.pm.check_pending()
 
+    def call_each(
+        self, hook_name: str, kwargs_for: Callable[[str], Mapping[str, Any]]
+    ) -> list[tuple[str, Exception]]:
+        """Call a hook once per provider that implements it, in pluggy's order, each call through
+        pluggy's own machinery (argument selection, wrappers); returns the failures.
+
+        One provider's exception neither stops the others nor reaches the caller: a plain hook
+        call stops at the first exception. ``kwargs_for(provider)`` gives each call its
+        arguments, so a callback can know which provider it serves. Wrappers (``wrapper=True``)
+        wrap each provider's call.
+        """
+        caller = getattr(self.pm.hook, hook_name)
+        plain = [i for i in caller.get_hookimpls() if not (i.wrapper or i.hookwrapper)]
+        failures: list[tuple[str, Exception]] = []
+        for impl in reversed(plain):  # pluggy calls the last registered first
+            others = [i.plugin for i in plain if i.plugin is not impl.plugin]
+            try:
+                self.pm.subset_hook_caller(hook_name, remove_plugins=others)(
+                    **kwargs_for(impl.plugin_name)
+                )
+            except Exception as exc:
+                failures.append((impl.plugin_name, exc))
+        return failures
+
     def collect_commands(self) -> dict[str, Command]:
         """Ask every provider for its commands; later calls return the same mapping."""
         if self._commands_collected:
@@ -103,24 +129,30 @@ class PluginManager:
         self._commands_collected = True
         self.commands.clear()
         self.aliases.clear()
-        for impl in self.pm.hook.paradime_register_commands.get_hookimpls():
-            provider = impl.plugin_name
-            info = self.providers.setdefault(
-                provider, ProviderInfo(name=provider, distribution=None, version=None)
-            )
+        for info in self.providers.values():
             info.commands = []
 
-            def register(command: Command, _provider: str = provider) -> None:
-                self._add_command(command, _provider)
+        def kwargs_for(provider: str) -> dict[str, Any]:
+            self.providers.setdefault(
+                provider, ProviderInfo(name=provider, distribution=None, version=None)
+            )
+            return {"register": lambda command: self._add_command(command, provider)}
 
-            try:
-                impl.function(register=register)
-            except Exception as exc:
-                info.error = f"{type(exc).__name__}: {exc}"
-                self.warnings.append(
-                    f"provider '{provider}' failed to declare its commands: {info.error}"
-                )
+        for provider, exc in self.call_each("paradime_register_commands", kwargs_for):
+            self.providers[provider].error = f"{type(exc).__name__}: {exc}"
+            self.warnings.append(
+                f"provider '{provider}' failed to declare its commands: "
+                f"{self.providers[provider].error}"
+            )
         return self.commands
+
+    def notify_run_finished(self, **kwargs: Any) -> None:
+        """Tell every observer how a trigger command ended; a failing one is a warning only."""
+        for provider, exc in self.call_each("paradime_run_finished", lambda _: kwargs):
+            self.warnings.append(
+                f"a paradime_run_finished hook failed (provider '{provider}'): {exc}"
+            )
+        self.emit_warnings()
 
     def _add_command(self, command: Command, provider: str) -> None:
         if not isinstance(command, (TriggerCommand, ListCommand)):
@@ -136,6 +168,8 @@ class PluginManager:
                     f"provider '{owner}'; ignored"
                 )
                 return
+        if not command.provider:
+            command = dataclasses.replace(command, provider=provider)
         self.commands[command.name] = command
         for alias in command.aliases:
             self.aliases[alias] = command.name
@@ -151,8 +185,11 @@ class PluginManager:
         return "unknown"
 
     def emit_warnings(self) -> None:
+        """Print the warnings gathered so far on stderr (redacted), once each."""
+        from paradime.log import REDACTOR
+
         for message in self.warnings:
-            print(f"Warning: {message}", file=sys.stderr)
+            print(REDACTOR(f"Warning: {message}"), file=sys.stderr)
         self.warnings.clear()
 
 

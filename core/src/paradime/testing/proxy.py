@@ -47,6 +47,14 @@ class ProxyRequest:
             return self.target.split(".")[-1]
         return f"{self.method} {urllib.parse.urlsplit(self.path).path}"
 
+    def matches(self, action: str) -> bool:
+        """Whether ``action`` names this request: the X-Amz-Target operation exactly
+        (``StartExecution`` is not ``StartSyncExecution``), else ``METHOD path`` or any part of
+        it (``/invocations``, ``POST /v1/jobs``). Rules and counts both match with this."""
+        if self.target:
+            return action == self.action
+        return action in self.action
+
     @property
     def service(self) -> str | None:
         """The service named in the SigV4 credential scope (``lambda``, ``states``...)."""
@@ -149,14 +157,26 @@ class FaultProxy:
             self.latency_s = 0.0
 
     def count(self, action: str | None = None, *, forwarded_only: bool = False) -> int:
-        """Requests seen, optionally only one action and only those that reached the upstream."""
+        """Requests seen, optionally only those ``action`` names (as :meth:`ProxyRequest.matches`
+        and :func:`when` match) and only those that reached the upstream.
+
+        Zero is a real answer ("nothing was stopped"), so a misspelt action also counts zero:
+        assert against :meth:`actions` when in doubt, or count a call you know was made first.
+        """
         with self._lock:
             return sum(
                 1
                 for r in self.requests
-                if (action is None or r.action == action or r.action.endswith(action))
-                and (r.forwarded or not forwarded_only)
+                if (action is None or r.matches(action)) and (r.forwarded or not forwarded_only)
             )
+
+    def actions(self) -> dict[str, int]:
+        """How many requests of each action the proxy saw, in the order first seen."""
+        seen: dict[str, int] = {}
+        with self._lock:
+            for r in self.requests:
+                seen[r.action] = seen.get(r.action, 0) + 1
+        return seen
 
     # -- per request --------------------------------------------------------------------
     def _decide(self, request: ProxyRequest) -> Outcome:
@@ -272,8 +292,8 @@ def when(
 ) -> Callable[[ProxyRequest], Outcome]:
     """A proxy rule: answer ``outcome`` for matching requests.
 
-    :param action: match the X-Amz-Target operation (``StartExecution``) or a substring of
-        ``METHOD path`` (``/invocations``).
+    :param action: match the X-Amz-Target operation exactly (``StartExecution``), else any part
+        of ``METHOD path`` (``/invocations``): :meth:`ProxyRequest.matches`.
     :param service: match the SigV4 scope service of AWS requests (``lambda``, ``states``).
     :param times: stop after this many faults.
     :param probability: inject into this share of matching requests (seeded: repeatable).
@@ -283,7 +303,7 @@ def when(
     state = {"left": times}
 
     def rule(request: ProxyRequest) -> Outcome:
-        if action is not None and action != request.action and action not in request.action:
+        if action is not None and not request.matches(action):
             return None
         if service is not None and request.service != service:
             return None

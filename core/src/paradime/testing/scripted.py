@@ -5,7 +5,8 @@ console script (an entry point pointing at :data:`provider`). ``ok`` succeeds at
 ``ok-3`` after three polls, ``sync`` succeeds in the trigger call, ``fail`` fails, ``rejected``
 cannot be triggered, ``throttle-2`` is throttled twice before it starts, ``throttle-forever``
 always is, ``hang`` never ends, ``pollerr-2`` has two failed status checks (``pollerr-forever``
-only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger.
+only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger,
+``joined`` starts with a message (as a provider joining a run already in progress would).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class ScriptedRunner(Runner):
                 run_id=f"run-{target}",
                 console_url=f"https://console.example/{target}",
                 handle={"target": target},
+                message="joined the run already in progress" if target == "joined" else None,
             )
         finally:
             with self.calls.lock:

@@ -75,7 +75,6 @@ def paradime_register_commands(register: Callable[[Command], None]) -> None:
         TriggerCommand(
             name="jobapi-sync",
             help="Start a sync of each connector, wait for it, and report.",
-            provider="jobapi",
             service="jobapi",
             target=TargetOption(
                 "--connector-id", "Connector to sync.", metavar="ID", validate=_connector_id
@@ -91,7 +90,6 @@ def paradime_register_commands(register: Callable[[Command], None]) -> None:
         ListCommand(
             name="jobapi-list-connectors",
             help="List the connectors that jobapi-sync can start.",
-            provider="jobapi",
             columns=(
                 Column("id", "CONNECTOR ID"),
                 Column("name", "NAME"),

@@ -91,6 +91,9 @@ def start_moto_server() -> MotoServer:
 
     # One access-log line per request would drown the CLI's own stderr in in-process tests.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The Step Functions interpreter logs every Fail state it runs as an error, with its parse
+    # tree: the emulator's own diagnostics, not something paradime printed.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()

@@ -34,8 +34,6 @@ from paradime_aws_lambda.inputs import (
 )
 from paradime_aws_lambda.targets import check_qualifier, validate_target
 
-PROVIDER = "aws-lambda"
-
 INVOKE_OPTIONS: tuple[Option, ...] = (
     Option(
         "--invocation-type",
@@ -96,7 +94,6 @@ TRIGGER_COMMAND = TriggerCommand(
     "Permissions: lambda:InvokeFunction. Waiting for Event invocations also needs "
     "logs:FilterLogEvents (and reads the function's log group from "
     "lambda:GetFunctionConfiguration when allowed).",
-    provider=PROVIDER,
     service="lambda",
     target=TargetOption(
         "--function-name",
@@ -127,7 +124,6 @@ TRIGGER_COMMAND = TriggerCommand(
 LIST_COMMAND = ListCommand(
     name="aws-lambda-list-functions",
     help="List the Lambda functions of a region (every page).",
-    provider=PROVIDER,
     columns=(
         Column("name", "NAME"),
         Column("runtime", "RUNTIME"),

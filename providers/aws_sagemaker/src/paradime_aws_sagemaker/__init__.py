@@ -32,7 +32,6 @@ from paradime_aws_sagemaker.inputs import (
     validate_target,
 )
 
-PROVIDER = "aws-sagemaker"
 # DescribePipelineExecution calls per second across all runs of one command (a waiting run
 # polls every 2-30 s, so this only binds with hundreds of pipelines at once).
 POLL_RATE_PER_S = 5.0
@@ -78,7 +77,6 @@ TRIGGER_COMMAND = TriggerCommand(
         "sagemaker:DescribePipelineExecution. sagemaker:ListPipelineExecutionSteps names the "
         "running and the failed steps; sagemaker:StopPipelineExecution serves --cancel-on-exit."
     ),
-    provider=PROVIDER,
     service="sagemaker",
     target=TargetOption(
         "--pipeline-name",
@@ -105,7 +103,6 @@ TRIGGER_COMMAND = TriggerCommand(
 LIST_COMMAND = ListCommand(
     name="aws-sagemaker-list-pipelines",
     help="List the SageMaker pipelines of the region (every page).",
-    provider=PROVIDER,
     columns=(
         Column("name", "NAME"),
         Column("arn", "ARN"),

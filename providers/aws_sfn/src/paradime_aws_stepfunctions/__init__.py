@@ -71,7 +71,6 @@ TRIGGER_COMMAND = TriggerCommand(
     "Permissions: states:StartExecution and states:DescribeExecution (states:ListStateMachines "
     "for name targets). states:DescribeStateMachine lets an EXPRESS machine be waited for "
     "(with states:StartSyncExecution); without it the type is learned from the start's answer.",
-    provider="aws-stepfunctions",
     service="states",
     target=TargetOption(
         "--state-machine-arn",
@@ -100,7 +99,6 @@ TRIGGER_COMMAND = TriggerCommand(
 LIST_COMMAND = ListCommand(
     name="aws-stepfunctions-list-state-machines",
     help="List the Step Functions state machines of the region (every page).",
-    provider="aws-stepfunctions",
     columns=(
         Column("name", "NAME"),
         Column("type", "TYPE"),

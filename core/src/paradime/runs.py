@@ -1,0 +1,292 @@
+"""What happens when a ``paradime run`` command runs.
+
+The click values are read once into :class:`CommonSettings` and the provider's own ``params``;
+then a trigger command builds its runner and hands it to the :class:`~paradime.engine.Engine`, a
+list command builds its lister and prints the rows. Usage errors are one line and exit code 2,
+before any remote call; the result goes to stdout; observers hear about it last.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from paradime.api import (
+    ListCommand,
+    Option,
+    RunContext,
+    RunError,
+    RunResult,
+    RunStatus,
+    SetupError,
+    TargetOption,
+    TriggerCommand,
+    UsageError,
+)
+
+
+def alias_key(key: str, alias: str) -> str:
+    """The click destination of a hidden alias, so that both spellings can be told apart."""
+    return f"_alias__{key}__{alias.lstrip('-').replace('-', '_')}"
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    """The options core adds to every command, checked."""
+
+    log_level: str | None
+    log_format: str | None
+    json_output: bool
+    wait: bool = False
+    timeout_minutes: float = 0.0
+    max_concurrency: int = 1
+    cancel_on_exit: bool = False
+
+    @property
+    def timeout_s(self) -> float:
+        return self.timeout_minutes * 60
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], *, trigger: bool) -> CommonSettings:
+        """Read (and for a trigger command, check) the common options; raises UsageError."""
+        logs = cls(
+            log_level=values.get("log_level"),
+            log_format=values.get("log_format"),
+            json_output=bool(values.get("json_output")),
+        )
+        if not trigger:
+            return logs
+        timeout = values["timeout_minutes"]
+        if not timeout > 0 or timeout != timeout or timeout == float("inf"):
+            raise UsageError(
+                f"invalid value for '--timeout-minutes': {timeout:g} (must be above 0)"
+            )
+        concurrency = values["max_concurrency"]
+        if concurrency < 1:
+            raise UsageError(
+                f"invalid value for '--max-concurrency': {concurrency} (must be 1 or more)"
+            )
+        return dataclasses.replace(
+            logs,
+            wait=bool(values["wait_for_completion"]),
+            timeout_minutes=float(timeout),
+            max_concurrency=int(concurrency),
+            cancel_on_exit=bool(values["cancel_on_exit"]),
+        )
+
+
+# -- parsing ------------------------------------------------------------------------------
+def _merge_alias(key: str, names: Sequence[str], values: Mapping[str, Any], main: str) -> Any:
+    """The value of an option given under its name or one hidden alias, never both."""
+    given = [(main, values.get(key))] + [
+        (alias, values.get(alias_key(key, alias))) for alias in names
+    ]
+    present = [(n, v) for n, v in given if v not in (None, ())]
+    if len(present) > 1:
+        spelled = " and ".join(n for n, _ in present)
+        raise UsageError(f"{spelled} are the same option; give it once")
+    return present[0][1] if present else values.get(key)
+
+
+def parse_targets(target: TargetOption, values: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Targets in order, duplicates dropped; returns (targets, warnings)."""
+    raw: list[str] = []
+    keys = [target.key] + [alias_key(target.key, alias) for alias in target.aliases]
+    for key in keys:  # old and new spellings together: both are lists of targets
+        for value in values.get(key) or ():
+            raw.extend(value.split(","))
+    if not raw:
+        raise UsageError(f"missing option '{target.name}': name at least one target")
+    targets: list[str] = []
+    warnings: list[str] = []
+    for item in raw:
+        name = item.strip()
+        if not name:
+            raise UsageError(f"{target.name}: empty target name")
+        if target.validate is not None:
+            try:
+                name = target.validate(name)
+            except UsageError as exc:
+                raise UsageError(f"{target.name}: {exc}") from None
+        if name in targets:
+            warnings.append(f"duplicate target '{name}' given more than once; triggering it once")
+            continue
+        targets.append(name)
+    return targets, warnings
+
+
+def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Provider option values after aliases, comma splitting and each option's ``parse``."""
+    from paradime.log import REDACTOR
+
+    params: dict[str, Any] = {}
+    for option in options:
+        value = _merge_alias(option.key, option.aliases, values, option.name)
+        if option.multiple:
+            items = list(value or ())
+            if option.split_commas:
+                items = [part.strip() for item in items for part in item.split(",")]
+            value = tuple(items)
+        if option.secret and value:
+            for item in value if isinstance(value, tuple) else (value,):
+                REDACTOR.add(item)
+        if option.required and value in (None, (), ""):
+            where = f" (or set {_envvar_names(option)})" if option.envvar else ""
+            raise UsageError(f"missing option '{option.name}'{where}")
+        if option.parse is not None and value not in (None, ()):
+            try:
+                value = option.parse(value)
+            except UsageError as exc:
+                raise UsageError(f"invalid value for '{option.name}': {exc}") from None
+        params[option.key] = value
+    return params
+
+
+def _envvar_names(option: Option) -> str:
+    names = [option.envvar] if isinstance(option.envvar, str) else list(option.envvar or ())
+    return " or ".join(names)
+
+
+# -- running ------------------------------------------------------------------------------
+def _echo_error(text: str) -> None:
+    """One ``Error:`` line on stderr, redacted like every other output."""
+    from paradime.log import REDACTOR
+
+    click.echo(REDACTOR(f"Error: {' '.join(text.split())}"), err=True)
+
+
+def _usage_exit(exc: UsageError) -> int:
+    _echo_error(str(exc))
+    return 2
+
+
+def _context(command: str, settings: CommonSettings, logger: Any) -> RunContext:
+    from paradime import log
+
+    return RunContext(
+        command=command,
+        wait=settings.wait,
+        timeout_s=settings.timeout_s,
+        max_concurrency=settings.max_concurrency,
+        logger=logger,
+        add_secret=log.REDACTOR.add,
+    )
+
+
+def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
+    """Run a trigger command from its click values; returns the exit code."""
+    from paradime import log
+    from paradime.engine import Engine
+    from paradime.output import Reporter
+
+    log.configure(values.get("log_level"), values.get("log_format"))
+    try:
+        settings = CommonSettings.of(values, trigger=True)
+        params = parse_options(command.options, values)
+        targets, warnings = parse_targets(command.target, values)
+    except UsageError as exc:
+        return _usage_exit(exc)
+    logger = log.get_logger(command=command.name)
+    context = _context(command.name, settings, logger)
+    try:
+        runner = command.factory(params, context)
+    except UsageError as exc:
+        return _usage_exit(exc)  # the one line of a usage error: no warnings before it
+    except SetupError as exc:
+        message = " ".join(str(exc).split())
+        logger.error(message)
+        results = [
+            RunResult(target=t, status=RunStatus.ERROR, error=f"not triggered: {message}")
+            for t in targets
+        ]
+        return _report(command, results, settings, exit_override=None)
+
+    for warning in warnings:
+        logger.warning(warning)
+    reporter = Reporter(
+        command.name, command.emoji, display=command.display, params=params, wait=settings.wait
+    )
+    reporter.banner(targets)
+    engine = Engine(
+        command,
+        runner,
+        targets,
+        wait=settings.wait,
+        timeout_s=settings.timeout_s,
+        max_concurrency=settings.max_concurrency,
+        cancel_on_exit=settings.cancel_on_exit,
+        reporter=reporter,
+    )
+    try:
+        results = engine.run()
+    finally:
+        try:
+            runner.close()
+        except Exception as exc:  # closing must not change the outcome
+            logger.debug("runner close failed", error=str(exc))
+    return _report(command, results, settings, exit_override=engine.exit_code_override)
+
+
+def exit_code_for(results: Sequence[RunResult], wait: bool) -> int:
+    """0 when every target succeeded (or started, when not waiting), else 1."""
+    ok_statuses = {RunStatus.SUCCEEDED} | (set() if wait else {RunStatus.STARTED})
+    return 0 if results and all(r.status in ok_statuses for r in results) else 1
+
+
+def _report(
+    command: TriggerCommand,
+    results: list[RunResult],
+    settings: CommonSettings,
+    exit_override: int | None,
+) -> int:
+    from paradime.output import print_results_json, print_results_table
+    from paradime.plugins import get_manager
+
+    code = exit_code_for(results, settings.wait)
+    if settings.json_output:
+        print_results_json(command.name, results, ok=code == 0)
+    else:
+        print_results_table(results, command.display)
+    if exit_override is not None:
+        code = exit_override
+    get_manager().notify_run_finished(command=command.name, results=results, exit_code=code)
+    return code
+
+
+def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
+    """Run a list command from its click values; returns the exit code."""
+    import time
+
+    from paradime import log
+    from paradime.output import ListReporter, print_rows
+
+    log.configure(values.get("log_level"), values.get("log_format"))
+    logger = log.get_logger(command=command.name)
+    reporter = ListReporter(command.name, command.display)
+    try:
+        settings = CommonSettings.of(values, trigger=False)
+        params = parse_options(command.options, values)
+        lister = command.factory(params, _context(command.name, settings, logger))
+    except UsageError as exc:
+        return _usage_exit(exc)
+    except SetupError as exc:
+        _echo_error(str(exc))
+        return 1
+    reporter.heading()
+    started = time.monotonic()
+    try:
+        rows = list(lister.list())
+    except RunError as exc:
+        _echo_error(exc.message)
+        return 1
+    except Exception as exc:
+        logger.debug("unexpected error", exc_info=exc)
+        _echo_error(f"{type(exc).__name__}: {exc}")
+        return 1
+    reporter.found(len(rows), time.monotonic() - started)
+    print_rows(command.columns, rows, as_json=settings.json_output)
+    return 0
