@@ -133,15 +133,6 @@ def test_listing_shows_a_heading_and_a_count_on_stderr_only(functions, lambda_em
     lines = progress_lines(result.stderr)
     assert lines[1:4] == [RULE, "📋 LISTING AWS LAMBDA FUNCTIONS", RULE]
     assert lines[4].startswith("✅ Found 2 functions (")
-    assert result.stdout.splitlines()[0].split() == [
-        "NAME",
-        "RUNTIME",
-        "MEMORY",
-        "(MB)",
-        "TIMEOUT",
-        "(S)",
-        "LAST",
-        "MODIFIED",
-    ]
+    assert result.stdout.startswith("NAME ")  # the table alone on stdout
     as_json = run_cli(["run", "aws-lambda-list-functions", "--json"])
     assert [row["name"] for row in as_json.json] == ["data-preprocessing", "ml-training"]
