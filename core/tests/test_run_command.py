@@ -242,6 +242,21 @@ def test_table_never_cuts_an_error_behind_a_long_run_id(scripted, monkeypatch):
     assert "run-ok" in result.stdout
 
 
+def test_table_never_splits_a_word_of_an_error_in_a_narrow_terminal(scripted, monkeypatch):
+    from paradime.api import RunState, RunStatus
+    from paradime.testing.scripted import ScriptedRunner
+
+    monkeypatch.setenv("COLUMNS", "80")
+    arn = "arn:aws:states:us-east-1:123456789012:execution:nightly-etl:a-long-execution-name"
+
+    def failing_poll(self, target, state):
+        return RunState(RunStatus.FAILED, error=f"ExecutionLimitExceededException at {arn}")
+
+    monkeypatch.setattr(ScriptedRunner, "poll", failing_poll)
+    words = run("--job", "ok").stdout.split()
+    assert "ExecutionLimitExceededException" in words and arn in words
+
+
 def test_a_message_given_with_a_started_run_is_shown(scripted):
     result = run_cli(["run", "scripted-run", "--job", "joined"], env={"NO_COLOR": "1"})
     assert result.exit_code == 0, result.stderr

@@ -41,6 +41,8 @@ TARGET_RULE = "-" * 40
 TARGET_WIDTH = 40
 TARGET_WIDTH_MAX = 60
 STATUS_WIDTH = 15
+# The last column (run id, error) gets the rest of the terminal, and at least this much.
+DETAIL_WIDTH_MIN = 40
 # Runs named one by one in a "Running..." report; above this, one summary line.
 STILL_RUNNING_DETAIL_LIMIT = 10
 # "Running..." reports: this often for the first LATER_AFTER seconds, then every LATER_EVERY.
@@ -358,7 +360,7 @@ def print_results_table(
     longest = max([len(display.target_header)] + [len(r.target) for r in results])
     target_w = max(TARGET_WIDTH, min(longest, TARGET_WIDTH_MAX))
     fixed = target_w + 1 + STATUS_WIDTH + 1 + 9 + 2
-    detail_w = max(20, width - fixed)
+    detail_w = max(DETAIL_WIDTH_MIN, width - fixed)
     lines = [
         "",
         RULE,
@@ -380,7 +382,13 @@ def print_results_table(
         more: list[str] = []
         if r.error:
             # The error is why the row is not green: never cut it; wrap it under the run id.
-            wrapped = textwrap.wrap(" ".join(r.error.split()), detail_w) or [""]
+            # Words (error codes, ARNs) are never split: a long one overflows its line.
+            wrapped = textwrap.wrap(
+                " ".join(r.error.split()),
+                detail_w,
+                break_long_words=False,
+                break_on_hyphens=False,
+            ) or [""]
             if first and len(first) + 2 + len(wrapped[0]) > detail_w:
                 more = wrapped
             else:
