@@ -30,6 +30,9 @@ PACKAGES = [
     "./providers/aws_lambda",
     "./providers/aws_sfn",
     "./providers/aws_sagemaker",
+    "./providers/http_common[testing]",
+    "./providers/fivetran[testing]",
+    "./providers/airbyte[testing]",
 ]
 
 

@@ -20,7 +20,6 @@ import argparse
 import json
 import logging
 import os
-import random
 import statistics
 import sys
 import threading
@@ -28,6 +27,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+
+from waiting import drive
 
 from paradime.polling import FakeClock
 
@@ -124,8 +125,6 @@ def run_scenario(moto: Any, seconds: int, executions: int, seed: int) -> dict[st
     """Start ``executions`` executions of ``seconds`` each and wait for them; what was sent."""
     from paradime import log
     from paradime.api import RunContext
-    from paradime.engine import Engine
-    from paradime.output import Reporter
     from paradime.testing.proxy import FaultProxy
     from paradime_aws_common.testing import AwsEnv, aws_environment
     from paradime_aws_stepfunctions import TRIGGER_COMMAND
@@ -159,30 +158,10 @@ def run_scenario(moto: Any, seconds: int, executions: int, seed: int) -> dict[st
             add_secret=log.REDACTOR.add,
         )
         runner = StepFunctionsRunner({"endpoint_url": proxy.url}, context)
-        learned: dict[str, float] = {}
-        poll = runner.poll
-
-        def timed_poll(target: str, state: Any) -> Any:
-            new = poll(target, state)
-            if new.status.is_terminal:
-                learned[target] = clock.monotonic()
-            return new
-
-        runner.poll = timed_poll  # type: ignore[method-assign]
         started = clock.monotonic()
-        results = Engine(
-            TRIGGER_COMMAND,
-            runner,
-            arns,
-            wait=True,
-            timeout_s=context.timeout_s,
-            max_concurrency=context.max_concurrency,
-            cancel_on_exit=False,
-            reporter=Reporter(TRIGGER_COMMAND.name),
-            clock=clock,
-            rng=random.Random(seed),
-            handle_signals=False,
-        ).run()
+        results, learned = drive(
+            TRIGGER_COMMAND, runner, arns, clock=clock, seed=seed, timeout_s=context.timeout_s
+        )
     finally:
         proxy.stop()
     statuses = Counter(r.status.value for r in results)

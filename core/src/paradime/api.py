@@ -92,6 +92,9 @@ class RunError(Exception):
         a poll that hit a transient fault). The engine then retries with backoff and reports
         ``status`` only when its retries are exhausted.
     :param run_id: the run id when one is known, so that the summary never loses it.
+    :param retry_after_s: for a retryable error, the remote system's own word on when to try
+        again (an HTTP ``Retry-After``): core waits at least this long before the retry, instead
+        of only its own backoff, and never past the deadline.
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class RunError(Exception):
         retryable: bool = False,
         run_id: str | None = None,
         details: Mapping[str, Any] | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -109,6 +113,7 @@ class RunError(Exception):
         self.retryable = retryable
         self.run_id = run_id
         self.details = dict(details or {})
+        self.retry_after_s = retry_after_s
 
 
 @dataclass

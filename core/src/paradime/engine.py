@@ -289,6 +289,7 @@ class Engine:
                 and run.attempts < TRIGGER_ATTEMPTS
             ):
                 delay = TRIGGER_BACKOFF_S * (2 ** (run.attempts - 1)) * (0.5 + self.rng.random())
+                delay = max(delay, _retry_after(outcome))
                 if now + delay < self.deadline:
                     run.phase = "pending"
                     run.retry_error = outcome
@@ -322,7 +323,9 @@ class Engine:
                     outcome = _wrap_poll_failure(outcome, run.poll_failures)
                 self._finish_with_error(run, outcome)
                 return
-            delay = self.policy.failure_backoff(run.poll_failures, self.rng)
+            delay = max(
+                self.policy.failure_backoff(run.poll_failures, self.rng), _retry_after(outcome)
+            )
             self.reporter.poll_failed(run.target, _describe(outcome), delay, run.poll_failures)
             run.phase = "running"
             self._schedule(now + delay, "poll", run)
@@ -553,6 +556,12 @@ def _merge(previous: RunState, new: RunState) -> RunState:
         handle=new.handle if new.handle is not None else previous.handle,
         details={**previous.details, **new.details},
     )
+
+
+def _retry_after(exc: BaseException) -> float:
+    """The wait the remote system asked for (``RunError.retry_after_s``), else 0."""
+    seconds = getattr(exc, "retry_after_s", None) if isinstance(exc, RunError) else None
+    return max(0.0, float(seconds)) if seconds is not None else 0.0
 
 
 def _describe(exc: BaseException) -> str:

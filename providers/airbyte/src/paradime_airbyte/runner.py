@@ -1,0 +1,489 @@
+"""Starting, following and cancelling Airbyte jobs; listing connections.
+
+Imported only when a command runs (it imports httpx through paradime-http-common). Each runner
+method makes the calls of one step and returns: core's engine owns retries, the poll schedule,
+the deadline and signals.
+
+* Credentials: an application's client id and secret are exchanged for an access token at
+  ``POST {base}/applications/token``. One token serves every target and thread of the run; it is
+  exchanged again a margin before it expires and once after a 401
+  (:class:`paradime_http_common.tokens.TokenAuth`). With ``--use-server-auth`` the id and secret
+  go as HTTP Basic credentials on every request instead.
+* Start: ``GET {base}/connections/{id}`` once per target (its workspace and name, for the link
+  and the row), then ``POST {base}/jobs``. Airbyte runs one job per connection at a time and
+  answers 409 while one runs: the runner then finds that job (``GET {base}/jobs`` filtered by the
+  connection and an active status) and follows it instead of starting a second. That is also
+  what makes a start whose answer was lost safe to repeat: the repeat meets our own job's 409.
+* Follow: ``GET {base}/jobs/{id}``; ``incomplete`` (an attempt failed, Airbyte retries) keeps
+  waiting like ``pending`` and ``running``.
+* Cancel (``--cancel-on-exit``): ``DELETE {base}/jobs/{id}``, reporting the status Airbyte
+  answered.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
+from paradime_http_common.client import HttpApi
+from paradime_http_common.errors import ApiError, ConflictError, error_for_response, read_document
+from paradime_http_common.tokens import TokenAuth
+
+SERVICE = "Airbyte"
+CREDENTIALS = "--client-id/--client-secret (AIRBYTE_CLIENT_ID/AIRBYTE_CLIENT_SECRET)"
+CLOUD_API = "api.airbyte.com"
+CLOUD_UI = "https://cloud.airbyte.com"
+# The public API's largest page (its ``limit`` maximum): 120 connections are two requests.
+PAGE_SIZE = 100
+
+STATUSES = {
+    "pending": RunStatus.RUNNING,
+    "queued": RunStatus.RUNNING,  # newer servers: waiting for a worker
+    "running": RunStatus.RUNNING,
+    "incomplete": RunStatus.RUNNING,  # an attempt failed; Airbyte starts another
+    "succeeded": RunStatus.SUCCEEDED,
+    "failed": RunStatus.FAILED,
+    "cancelled": RunStatus.STOPPED,
+}
+# The statuses of a job that still runs, in the order a 409's job is looked for: running is the
+# usual case. ``queued`` is unknown to older servers (they answer 400, read as "none").
+ACTIVE = ("running", "pending", "incomplete", "queued")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the runner needs of a connection: read once per target and run."""
+
+    connection_id: str
+    name: str | None
+    workspace_id: str | None
+
+
+@dataclass(frozen=True)
+class JobHandle:
+    """The runner's handle of one job (core keeps it between polls)."""
+
+    job_id: int
+    connection: Connection
+    job_type: str
+    joined: bool = False
+    status: str = "pending"
+    failed_attempts: int = 0  # times the job was seen go to ``incomplete``
+
+
+def ui_base(base_url: str) -> str:
+    """The web UI's address for an API base URL: Airbyte Cloud's for api.airbyte.com, else the
+    same host with the API path (``/api/public/v1``, ``/api/v1``, ``/v1``) taken off."""
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.hostname == CLOUD_API:
+        return CLOUD_UI
+    path = parts.path.rstrip("/")
+    for suffix in ("/api/public/v1", "/api/v1", "/v1"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _duration_words(iso: Any) -> str:
+    """``PT5M12S`` as ``5m12s`` (Airbyte's ISO 8601 duration), or ``""``."""
+    if not isinstance(iso, str) or not iso.startswith("PT"):
+        return ""
+    return iso[2:].lower()
+
+
+class AirbyteApi:
+    """Airbyte's public API for one command run: one HTTP client, one set of credentials."""
+
+    def __init__(
+        self,
+        params: Mapping[str, Any],
+        context: RunContext,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        client_id, client_secret = str(params["client_id"]), str(params["client_secret"])
+        self.base_url = str(params["base_url"])
+        self.ui_url = ui_base(self.base_url)
+        self.logger = context.logger
+        self.server_auth = bool(params.get("use_server_auth"))
+        self._credentials = {"client_id": client_id, "client_secret": client_secret}
+        self.token_auth: TokenAuth | None = None
+        auth: tuple[str, str] | httpx.Auth
+        if self.server_auth:
+            auth = (client_id, client_secret)
+        else:
+            self.token_auth = TokenAuth(
+                self._token_request, self._read_token, on_token=context.add_secret, clock=clock
+            )
+            auth = self.token_auth
+        self.http = HttpApi(
+            self.base_url,
+            service=SERVICE,
+            product="paradime-airbyte",
+            credentials=CREDENTIALS,
+            context=context,
+            auth=auth,
+            secrets=(client_secret,),
+        )
+
+    # -- access tokens ----------------------------------------------------------------------
+    def _token_request(self) -> httpx.Request:
+        # The reference's schema names the grant "grant-type" (and lists grant_type as
+        # required): both spellings are sent.
+        body = {
+            **self._credentials,
+            "grant-type": "client_credentials",
+            "grant_type": "client_credentials",
+        }
+        return self.http.client.build_request("POST", "/applications/token", json=body)
+
+    def _read_token(self, response: httpx.Response) -> tuple[str, float | None]:
+        doing = "could not obtain an Airbyte access token"
+        if not response.is_success:
+            raise error_for_response(
+                response, service=SERVICE, doing=doing, credentials=CREDENTIALS, idempotent=True
+            )
+        document = read_document(response)
+        token = document.get("access_token") if isinstance(document, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ApiError(
+                f"{doing}: {SERVICE} answered HTTP {response.status_code} without an access "
+                "token (is --base-url Airbyte's public API?)",
+                kind="invalid_answer",
+                http_status=response.status_code,
+            )
+        expires_in = document.get("expires_in")
+        seconds = float(expires_in) if isinstance(expires_in, (int, float)) else None
+        self.logger.debug("Airbyte access token obtained", expires_in_s=seconds)
+        return token, seconds
+
+    # -- calls ------------------------------------------------------------------------------
+    def get(
+        self, path: str, *, doing: str, params: Mapping[str, Any] | None = None, **kw: Any
+    ) -> Any:
+        return self.http.request("GET", path, doing=doing, params=params, **kw).document
+
+    def connection(self, connection_id: str) -> Connection:
+        document = self.get(
+            f"/connections/{connection_id}", doing=f"could not read connection {connection_id}"
+        )
+        document = document if isinstance(document, dict) else {}
+        return Connection(
+            connection_id=connection_id,
+            name=document.get("name"),
+            workspace_id=document.get("workspaceId"),
+        )
+
+    def console_url(self, connection: Connection) -> str | None:
+        if not connection.workspace_id:
+            return None
+        return (
+            f"{self.ui_url}/workspaces/{connection.workspace_id}/connections/"
+            f"{connection.connection_id}/timeline"
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class AirbyteSyncRunner(Runner):
+    """Starts a job per connection, or joins the one running, and follows it to its end.
+
+    The command's factory: built once per run with the parsed options (``clock``: the token
+    expiry's clock, a benchmark's virtual one).
+    """
+
+    def __init__(
+        self,
+        params: Mapping[str, Any],
+        context: RunContext,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api = AirbyteApi(params, context, clock=clock)
+        self.logger = context.logger
+        self.job_type = str(params.get("job_type") or "sync")
+        self.workspace_id: str | None = params.get("workspace_id")
+        self._lock = threading.Lock()
+        self._connections: dict[str, Connection] = {}
+
+    # -- trigger ----------------------------------------------------------------------------
+    def trigger(self, target: str) -> RunState:
+        connection = self._connection(target)
+        try:
+            answer = self.api.http.request(
+                "POST",
+                "/jobs",
+                doing=f"could not start a {self.job_type} job of connection {target}",
+                json={"connectionId": target, "jobType": self.job_type},
+                # A repeat cannot start a second job: while ours runs, Airbyte answers 409 and
+                # the repeat joins it (see _join).
+                idempotent=True,
+            )
+        except ConflictError as exc:
+            return self._join(connection, exc)
+        return self._state(self._job(answer.document, connection), answer.document)
+
+    def _connection(self, target: str) -> Connection:
+        """The target's connection, read once per run (a retried start does not read it again)."""
+        with self._lock:
+            known = self._connections.get(target)
+        if known is not None:
+            return known
+        connection = self.api.connection(target)
+        if self.workspace_id and connection.workspace_id != self.workspace_id:
+            raise RunError(
+                f"connection {target} belongs to workspace {connection.workspace_id}, not "
+                f"--workspace-id {self.workspace_id}: no job started",
+                details={"workspace_id": connection.workspace_id},
+            )
+        with self._lock:
+            self._connections[target] = connection
+        return connection
+
+    def _join(self, connection: Connection, conflict: ConflictError) -> RunState:
+        """Airbyte refused a second job (409): follow the one that runs instead."""
+        target = connection.connection_id
+        running = self._active_job(connection)
+        if running is None:
+            # It ended between the two calls: nothing of ours was started, so starting is safe.
+            raise RunError(
+                f"{conflict.message}; that job has ended since: starting again",
+                retryable=True,
+            )
+        job = self._job(running, connection, joined=True)
+        if job.job_type != self.job_type:
+            raise RunError(
+                f"connection {target} is running its {job.job_type} job {job.job_id} "
+                f"({job.status}): no {self.job_type} job started; run again once it ends",
+                details={"running_job_id": job.job_id, "running_job_type": job.job_type},
+            )
+        self.logger.info(
+            "a job of this connection was already running: following it",
+            target=target,
+            run_id=str(job.job_id),
+        )
+        return self._state(job, running)
+
+    def _active_job(self, connection: Connection) -> Mapping[str, Any] | None:
+        """The connection's job that still runs, if any (the newest, should there be two).
+
+        One query per active status: a job that moves from a status not yet asked to one already
+        asked between two queries is missed; the start is then tried again and meets the 409
+        again, so the miss costs a retry, never a second job."""
+        target = connection.connection_id
+        for status in ACTIVE:
+            try:
+                page = self.api.get(
+                    "/jobs",
+                    doing=f"could not find the job running for connection {target}",
+                    params={"connectionId": target, "status": status, "limit": PAGE_SIZE},
+                )
+            except ApiError as exc:
+                if exc.http_status == 400 and status != ACTIVE[0]:
+                    continue  # a status this server does not know: no job has it
+                raise
+            jobs = [j for j in (page or {}).get("data") or [] if isinstance(j, dict)]
+            if jobs:
+                return max(jobs, key=lambda j: _count(j.get("jobId")) or 0)
+        return None
+
+    # -- poll -------------------------------------------------------------------------------
+    def poll(self, target: str, state: RunState) -> RunState:
+        handle: JobHandle = state.handle
+        document = self.api.get(
+            f"/jobs/{handle.job_id}",
+            doing=f"could not read job {handle.job_id}",
+            run_id=str(handle.job_id),
+        )
+        return self._state(self._job(document, handle.connection, previous=handle), document)
+
+    # -- cancel -----------------------------------------------------------------------------
+    def cancel(self, target: str, state: RunState, reason: str) -> RunState | None:
+        handle: JobHandle = state.handle
+        document = self.api.http.request(
+            "DELETE",
+            f"/jobs/{handle.job_id}",
+            doing=f"could not cancel job {handle.job_id}",
+            run_id=str(handle.job_id),
+        ).document
+        job = self._job(document, handle.connection, previous=handle)
+        answered = self._state(job, document)
+        answered.error = f"Airbyte answered: job {job.job_id} {job.status}"
+        return answered
+
+    # -- answers to states ------------------------------------------------------------------
+    def _job(
+        self,
+        document: Any,
+        connection: Connection,
+        *,
+        joined: bool = False,
+        previous: JobHandle | None = None,
+    ) -> JobHandle:
+        """The handle of the job a document describes (a job id it must have)."""
+        if not isinstance(document, dict) or _count(document.get("jobId")) is None:
+            raise ApiError(
+                f"{SERVICE} answered without a job id for connection {connection.connection_id}",
+                kind="invalid_answer",
+                retryable=previous is not None,
+                run_id=str(previous.job_id) if previous else None,
+            )
+        status = str(document.get("status") or "unknown").lower()
+        if previous is None:
+            return JobHandle(
+                job_id=int(document["jobId"]),
+                connection=connection,
+                job_type=str(document.get("jobType") or self.job_type).lower(),
+                joined=joined,
+                status=status,
+            )
+        went_incomplete = status == "incomplete" and previous.status != "incomplete"
+        return replace(
+            previous, status=status, failed_attempts=previous.failed_attempts + int(went_incomplete)
+        )
+
+    def _state(self, handle: JobHandle, document: Mapping[str, Any]) -> RunState:
+        """What a job document means as a run state: status, message, error, rows and bytes."""
+        run_id = str(handle.job_id)
+        rows, size = _count(document.get("rowsSynced")), _count(document.get("bytesSynced"))
+        details: dict[str, Any] = {
+            "job_type": handle.job_type,
+            "job_status": handle.status,
+            "rows_synced": rows,
+            "bytes_synced": size,
+            "start_time": document.get("startTime"),
+            "duration": document.get("duration"),
+            "last_updated_at": document.get("lastUpdatedAt"),
+            "connection_name": handle.connection.name,
+            "workspace_id": handle.connection.workspace_id,
+            "joined": handle.joined,
+            "failed_attempts": handle.failed_attempts,
+        }
+        status = STATUSES.get(handle.status)
+        console_url = self.api.console_url(handle.connection)
+        common: dict[str, Any] = {
+            "run_id": run_id,
+            "handle": handle,
+            "console_url": console_url,
+            "details": details,
+        }
+        if status is None:
+            # A status this version does not know (Airbyte adds some): keep waiting, bounded by
+            # the deadline, rather than end a run that may still succeed.
+            message = f"Airbyte status '{handle.status}' (unknown to paradime): waiting"
+            return RunState(RunStatus.RUNNING, message=message, **common)
+        if status is RunStatus.RUNNING:
+            return RunState(status, message=self._progress(handle), **common)
+        output = {"rows_synced": rows, "bytes_synced": size} if rows is not None else None
+        if status is RunStatus.SUCCEEDED:
+            return RunState(status, output=output, **common)
+        if status is RunStatus.STOPPED:
+            return RunState(
+                status, output=output, error=f"Airbyte job {run_id} was cancelled", **common
+            )
+        return RunState(status, output=output, error=self._failure(handle, document), **common)
+
+    @staticmethod
+    def _progress(handle: JobHandle) -> str:
+        joined = " (joined: it was already running)" if handle.joined else ""
+        if handle.status == "incomplete":
+            return f"incomplete: an attempt failed, Airbyte tries again{joined}"
+        if handle.failed_attempts:
+            return f"{handle.status}, after {handle.failed_attempts} failed attempt(s){joined}"
+        return f"{handle.status}{joined}"
+
+    def _failure(self, handle: JobHandle, document: Mapping[str, Any]) -> str:
+        took = _duration_words(document.get("duration"))
+        parts = [f"Airbyte {handle.job_type} job {handle.job_id} failed"]
+        if took:
+            parts[0] += f" after {took}"
+        if handle.failed_attempts:
+            parts.append(f"{handle.failed_attempts} earlier attempt(s) failed and were retried")
+        rows = _count(document.get("rowsSynced"))
+        if rows is not None:
+            parts.append(f"{rows} rows synced")
+        where = self.api.console_url(handle.connection) or "the connection's job history"
+        parts.append(f"Airbyte's public API gives no failure reason: see the job's logs at {where}")
+        return "; ".join(parts)
+
+    def close(self) -> None:
+        self.api.close()
+
+
+class ConnectionLister(Lister):
+    """Every connection the credentials can see, or those of one workspace, page after page.
+    The list command's factory."""
+
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.api = AirbyteApi(params, context)
+        self.workspace_id: str | None = params.get("workspace_id")
+
+    def list(self) -> Iterator[dict[str, Any]]:
+        try:
+            for connection in self._pages():
+                schedule = connection.get("schedule") or {}
+                cron = schedule.get("cronExpression")
+                kind = schedule.get("scheduleType")
+                yield {
+                    "connection_id": connection.get("connectionId"),
+                    "name": connection.get("name"),
+                    "status": connection.get("status"),
+                    "schedule": f"{kind} {cron}" if kind and cron else kind,
+                    "workspace_id": connection.get("workspaceId"),
+                    "source_id": connection.get("sourceId"),
+                    "destination_id": connection.get("destinationId"),
+                    "created_at": connection.get("createdAt"),
+                }
+        finally:
+            self.api.close()
+
+    def _pages(self) -> Iterator[dict[str, Any]]:
+        offset, limit = 0, PAGE_SIZE
+        while True:
+            params: dict[str, Any] = {"limit": limit, "offset": offset}
+            if self.workspace_id:
+                params["workspaceIds"] = self.workspace_id
+            page = self.api.get(
+                "/connections", doing=f"could not list connections (offset {offset})", params=params
+            )
+            data = [c for c in (page or {}).get("data") or [] if isinstance(c, dict)]
+            yield from data
+            following = _next_offset((page or {}).get("next"))
+            if not data or following is None:
+                return
+            # The next link's host may be the server's internal name behind a proxy: only its
+            # offset and limit are taken, the request goes to --base-url.
+            next_offset, next_limit = following
+            if next_offset is None:
+                next_offset = offset + len(data)
+            if next_offset <= offset:
+                raise RunError(
+                    f"{SERVICE} answered a next page at offset {next_offset} after offset {offset}"
+                )
+            offset, limit = next_offset, next_limit or limit
+
+
+def _next_offset(link: Any) -> tuple[int | None, int | None] | None:
+    """``(offset, limit)`` of a ``next`` link, ``None`` when there is no next page."""
+    if not isinstance(link, str) or not link:
+        return None
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
+
+    def number(key: str) -> int | None:
+        values = query.get(key) or []
+        return int(values[0]) if values and values[0].isdigit() else None
+
+    return number("offset"), number("limit")

@@ -1,0 +1,111 @@
+"""A connection runs one job at a time: a 409 joins the running job, never a second one. What is
+repeated after throttles, server errors and lost answers, and what is not."""
+
+from __future__ import annotations
+
+import itertools
+
+from paradime_airbyte import TRIGGER_COMMAND
+
+SYNC = TRIGGER_COMMAND.name
+JOBS = "/v1/jobs"
+
+
+def test_a_sync_already_running_is_joined_with_exactly_one_job(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders", script=(("running", 1.0),))
+    theirs = airbyte_api.start_job(orders)  # the schedule started one a moment ago
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert airbyte_api.jobs_of(orders) == [theirs]
+    [row] = result.json["results"]
+    assert (row["status"], row["run_id"], row["joined"]) == ("SUCCEEDED", str(theirs.job_id), True)
+    assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [409]
+    [lookup] = airbyte_api.seen("GET", JOBS)
+    assert lookup.query["connectionId"] == orders.connection_id
+    assert lookup.query["status"] == "running"
+    assert "joined: it was already running" in result.stderr
+
+
+def test_a_pending_job_is_found_too(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders", script=(("pending", 1.0), ("running", 0.4)))
+    theirs = airbyte_api.start_job(orders)
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json["results"][0]["run_id"] == str(theirs.job_id)
+    assert [r.query["status"] for r in airbyte_api.seen("GET", JOBS)] == ["running", "pending"]
+    assert airbyte_api.jobs_of(orders) == [theirs]
+
+
+def test_a_running_reset_is_not_taken_for_the_sync(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders", script=(("running", 60.0),))
+    reset = airbyte_api.start_job(orders, "reset")
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "ERROR"
+    assert row["error"] == (
+        f"connection {orders.connection_id} is running its reset job {reset.job_id} (running): "
+        "no sync job started; run again once it ends"
+    )
+    assert airbyte_api.jobs_of(orders) == [reset]
+
+
+def test_a_start_whose_answer_was_lost_is_repeated_and_joins_its_own_job(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders")
+    airbyte_api.lose_answers(method="POST", path=JOBS)
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 0, result.stderr
+    [job] = airbyte_api.jobs_of(orders)  # the first start reached Airbyte; no second job
+    assert result.json["results"][0]["run_id"] == str(job.job_id)
+    assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [None, 409]
+
+
+def test_a_409_whose_job_ended_meanwhile_starts_one_job(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders")
+    airbyte_api.fail(409, method="POST", path=JOBS, message="A sync is already running for: x")
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert len(airbyte_api.jobs_of(orders)) == 1
+    assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [409, 200]
+    assert "that job has ended since: starting again" in result.stderr
+
+
+def test_a_throttled_start_waits_for_retry_after_and_starts_one_job(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders")
+    airbyte_api.fail(429, method="POST", path=JOBS, retry_after=1, times=2)
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 0, result.stderr
+    starts = airbyte_api.seen("POST", JOBS)
+    assert [r.answered for r in starts] == [429, 429, 200]
+    assert all(b.at - a.at >= 1.0 for a, b in itertools.pairwise(starts))
+    assert len(airbyte_api.jobs_of(orders)) == 1
+
+
+def test_server_errors_and_throttles_on_status_checks_are_retried(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders")
+    airbyte_api.fail(503, method="GET", path=r"/v1/jobs/\d+", times=2)
+    airbyte_api.fail(429, method="GET", path=r"/v1/jobs/\d+", retry_after=0)
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 0, result.stderr
+    answers = [r.answered for r in airbyte_api.seen("GET", r"/v1/jobs/\d+")]
+    assert answers[:3] == [503, 503, 429] and answers[-1] == 200
+
+
+def test_a_server_error_on_the_token_exchange_is_retried(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders")
+    airbyte_api.fail(502, method="POST", path="/v1/applications/token")
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [r.answered for r in airbyte_api.seen("POST", "/v1/applications/token")] == [502, 200]
+    assert len(airbyte_api.jobs_of(orders)) == 1
+
+
+def test_a_throttle_storm_ends_throttled_with_no_job(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders")
+    airbyte_api.throttle_for(3600, retry_after=0)
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "THROTTLED"
+    assert "throttled by Airbyte" in row["error"]
+    assert airbyte_api.jobs_of(orders) == []

@@ -1,0 +1,324 @@
+"""Syncing Fivetran connectors and listing them, over Fivetran's REST API v1.
+
+Imported only when a command runs (it imports httpx through :mod:`paradime_http_common.client`).
+Each runner method makes the calls of one step and returns; core owns the waiting, the retries
+(honouring ``Retry-After``), the rate cap and the deadline.
+
+Fivetran gives a sync no id. A sync is known by the connector's ``succeeded_at`` or
+``failed_at`` moving past the values read *before* the sync was started (the baseline): a sync
+that ends before the first status check is still seen, and an older outcome is never taken for
+this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
+from paradime_http_common.client import Answer, HttpApi
+
+# The resource was called "connector" until 2025 and is "connection" in the current reference;
+# the /v1/connectors paths remain as aliases. The current ones are used.
+CONNECTIONS = "/v1/connections"
+# The response format the current reference documents (version 2).
+ACCEPT = "application/json;version=2"
+CREDENTIALS = "--api-key/--api-secret (FIVETRAN_API_KEY/FIVETRAN_API_SECRET)"
+# Connectors per list request: Fivetran's maximum, so a large account costs few requests.
+LIST_PAGE_SIZE = 1000
+DASHBOARD = "https://fivetran.com/dashboard/connectors"
+
+
+@dataclass(frozen=True)
+class Sync:
+    """The runner's handle of one sync: which connector, and the baseline that tells its end."""
+
+    connector_id: str
+    succeeded_at: datetime | None
+    failed_at: datetime | None
+    # The rescheduled_for value of a rescheduled sync this run started again (manual schedules).
+    resumed_for: str | None = None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A Fivetran timestamp (ISO 8601, ``Z`` or an offset, any fraction of a second) or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:  # Python 3.10 reads 3 or 6 digits of a fraction only
+        digits = "".join(c for c in rest if c.isdigit())
+        text = f"{head}.{(digits + '000000')[:6]}{rest[len(digits) :]}"
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _after(value: datetime | None, baseline: datetime | None) -> bool:
+    return value is not None and (baseline is None or value > baseline)
+
+
+def console_url(connector_id: str) -> str:
+    """The connector's page in the Fivetran dashboard."""
+    return f"{DASHBOARD}/{quote(connector_id, safe='')}/status"
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _notes(status: Mapping[str, Any], key: str) -> str:
+    """Fivetran's ``tasks`` or ``warnings`` as ``code: message; ...``."""
+    items = status.get(key) or []
+    texts = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, Mapping):
+            code, message = item.get("code"), item.get("message")
+            texts.append(": ".join(str(part) for part in (code, message) if part))
+    return "; ".join(text for text in texts if text)
+
+
+def connector_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The connector's fields a user wants in the JSON result."""
+    status = doc.get("status") or {}
+    fields = {
+        "connector_id": doc.get("id"),
+        "service": doc.get("service"),
+        "schema": doc.get("schema"),
+        "group_id": doc.get("group_id"),
+        "succeeded_at": doc.get("succeeded_at"),
+        "failed_at": doc.get("failed_at"),
+        "sync_state": status.get("sync_state"),
+        "setup_state": status.get("setup_state"),
+    }
+    if status.get("rescheduled_for"):
+        fields["rescheduled_for"] = status["rescheduled_for"]
+    return fields
+
+
+class FivetranApi:
+    """The few Fivetran calls paradime makes, each one HTTP request through :class:`HttpApi`."""
+
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.http = HttpApi(
+            params["base_url"],
+            service="Fivetran",
+            product="paradime-fivetran",
+            credentials=CREDENTIALS,
+            context=context,
+            auth=(params["api_key"], params["api_secret"]),
+            headers={"Accept": ACCEPT},
+        )
+
+    def connector(
+        self, connector_id: str, run_id: str | None = None
+    ) -> tuple[dict[str, Any], Answer]:
+        """``GET /v1/connections/{id}``: the connector's ``data`` document, and the answer."""
+        answer = self.http.request(
+            "GET",
+            f"{CONNECTIONS}/{quote(connector_id, safe='')}",
+            doing=f"could not read connector '{connector_id}'",
+            run_id=run_id,
+        )
+        return _data(answer, connector_id), answer
+
+    def start_sync(self, connector_id: str, *, force: bool, run_id: str | None = None) -> Answer:
+        """``POST /v1/connections/{id}/sync``.
+
+        Without ``force`` Fivetran starts a sync only if none is running, so repeating a start
+        whose answer was lost joins the sync the first one began: idempotent, retried. With
+        ``force`` a repeat would restart that sync: not repeated.
+        """
+        return self.http.request(
+            "POST",
+            f"{CONNECTIONS}/{quote(connector_id, safe='')}/sync",
+            json={"force": force},
+            doing=f"could not start a sync of connector '{connector_id}'",
+            idempotent=not force,
+            run_id=run_id,
+        )
+
+    def connectors(self, group_id: str | None) -> Iterator[dict[str, Any]]:
+        """Every connector of the account (or of ``group_id``), following ``next_cursor``."""
+        path = CONNECTIONS
+        doing = "could not list connectors"
+        if group_id:
+            path = f"/v1/groups/{quote(group_id, safe='')}/connections"
+            doing = f"could not list the connectors of group '{group_id}'"
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            answer = self.http.request(
+                "GET", path, params={"limit": LIST_PAGE_SIZE, "cursor": cursor}, doing=doing
+            )
+            page = _data(answer, group_id or "the account")
+            items = page.get("items") or []
+            yield from (item for item in items if isinstance(item, dict))
+            cursor = page.get("next_cursor") or None
+            if cursor is None:
+                return
+            if cursor in seen:  # a broken cursor would otherwise loop for ever
+                raise RunError(f"{doing}: Fivetran returned the same page cursor twice")
+            seen.add(cursor)
+
+
+def _data(answer: Answer, subject: str) -> dict[str, Any]:
+    document = answer.document
+    data = document.get("data") if isinstance(document, Mapping) else None
+    if not isinstance(data, dict):
+        raise RunError(f"Fivetran's answer about {subject} has no 'data' object")
+    return data
+
+
+class FivetranSyncRunner(Runner):
+    """Starts (or joins) one sync per connector and follows it to its end."""
+
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.api = FivetranApi(params, context)
+        self.force = bool(params.get("force"))
+        self.logger = context.logger
+
+    def trigger(self, target: str) -> RunState:
+        doc, answer = self.api.connector(target)
+        status = doc.get("status") or {}
+        url = console_url(target)
+        if doc.get("paused"):
+            raise RunError(
+                f"connector '{target}' is paused, and Fivetran does not sync a paused connector: "
+                f"no sync was started. Resume it in the Fivetran dashboard ({url}) and run again"
+            )
+        setup_state = status.get("setup_state")
+        if setup_state in ("broken", "incomplete"):
+            tasks = _notes(status, "tasks")
+            why = f" ({tasks})" if tasks else ""
+            raise RunError(
+                f"connector '{target}' cannot sync: its setup is {setup_state}{why}; no sync was "
+                f"started. Fix its setup in the Fivetran dashboard ({url}) and run again"
+            )
+        handle = Sync(target, parse_time(doc.get("succeeded_at")), parse_time(doc.get("failed_at")))
+        running = status.get("sync_state") == "syncing"
+        joined = running and not self.force
+        if joined:
+            message = "a sync was already running: joined it (--force would restart it)"
+        else:
+            answer = self.api.start_sync(target, force=self.force)
+            message = "the running sync was restarted (--force)" if running else "sync started"
+        if running:
+            self.logger.info(message, target=target, emoji="🔄")
+        started = answer.server_time or datetime.now(timezone.utc)
+        return RunState(
+            RunStatus.RUNNING,
+            run_id=f"{target}@{_iso(started)}",
+            console_url=url,
+            message=message,
+            handle=handle,
+            details={**connector_fields(doc), "joined_running_sync": joined},
+        )
+
+    def poll(self, target: str, state: RunState) -> RunState:
+        handle: Sync = state.handle
+        doc, answer = self.api.connector(target, run_id=state.run_id)
+        fields = connector_fields(doc)
+        status = doc.get("status") or {}
+        succeeded, failed = parse_time(doc.get("succeeded_at")), parse_time(doc.get("failed_at"))
+        new_success = _after(succeeded, handle.succeeded_at)
+        new_failure = _after(failed, handle.failed_at)
+        if new_success and not (new_failure and failed and succeeded and failed > succeeded):
+            return RunState(RunStatus.SUCCEEDED, details=fields)
+        if new_failure:
+            return RunState(RunStatus.FAILED, error=self._failure(target, doc), details=fields)
+        sync_state = status.get("sync_state")
+        if doc.get("paused") or sync_state == "paused":
+            return RunState(
+                RunStatus.STOPPED,
+                error=f"connector '{target}' was paused in Fivetran while paradime waited: the "
+                "sync will not finish",
+                details=fields,
+            )
+        if sync_state == "rescheduled":
+            return self._rescheduled(target, state, doc, answer, fields)
+        message = {
+            "syncing": "syncing",
+            "scheduled": "scheduled: waiting for Fivetran to start the sync",
+        }.get(str(sync_state), f"sync state {sync_state}")
+        return RunState(RunStatus.RUNNING, message=message, details=fields)
+
+    def _rescheduled(
+        self,
+        target: str,
+        state: RunState,
+        doc: Mapping[str, Any],
+        answer: Answer,
+        fields: dict[str, Any],
+    ) -> RunState:
+        """Fivetran paused the sync until the source's API quota allows more calls: not an end.
+
+        On an automatic schedule Fivetran resumes it by itself at ``rescheduled_for``; on a manual
+        schedule nothing resumes it (Fivetran's docs: a rescheduled manual sync must be triggered
+        again), so once that time has passed, the sync is started again, once per reschedule.
+        """
+        handle: Sync = state.handle
+        when = (doc.get("status") or {}).get("rescheduled_for")
+        waiting = f"rescheduled by Fivetran for {when or 'later'} (the source's API quota)"
+        due = parse_time(when)
+        now = answer.server_time or datetime.now(timezone.utc)
+        manual = doc.get("schedule_type") == "manual"
+        if manual and due is not None and due <= now and handle.resumed_for != when:
+            self.api.start_sync(target, force=False, run_id=state.run_id)
+            return RunState(
+                RunStatus.RUNNING,
+                message=f"{waiting}; started it again (manual schedule)",
+                handle=replace(handle, resumed_for=when),
+                details=fields,
+            )
+        return RunState(RunStatus.RUNNING, message=f"{waiting}; waiting", details=fields)
+
+    @staticmethod
+    def _failure(target: str, doc: Mapping[str, Any]) -> str:
+        status = doc.get("status") or {}
+        text = f"the sync failed at {doc.get('failed_at')}"
+        notes = "; ".join(n for n in (_notes(status, "tasks"), _notes(status, "warnings")) if n)
+        if notes:
+            return f"{text}: {notes}"
+        return (
+            f"{text} (Fivetran gave no reason: see the connector's logs at {console_url(target)})"
+        )
+
+    def close(self) -> None:
+        self.api.http.close()
+
+
+class ConnectorLister(Lister):
+    """Every connector of the account or of one group."""
+
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        self.api = FivetranApi(params, context)
+        self.group_id: str | None = params.get("group_id")
+
+    def list(self) -> Iterator[Mapping[str, Any]]:
+        try:
+            for doc in self.api.connectors(self.group_id):
+                status = doc.get("status") or {}
+                setup_state = status.get("setup_state")
+                state: str | None = None
+                if doc.get("paused"):
+                    state = "paused"
+                elif setup_state and setup_state != "connected":
+                    state = setup_state
+                else:
+                    state = status.get("sync_state")
+                fields = connector_fields(doc)
+                yield {
+                    "id": fields.pop("connector_id"),
+                    **fields,
+                    "state": state,
+                    "paused": doc.get("paused"),
+                    "schedule_type": doc.get("schedule_type"),
+                }
+        finally:
+            self.api.http.close()
