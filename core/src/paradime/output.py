@@ -41,8 +41,9 @@ TARGET_RULE = "-" * 40
 TARGET_WIDTH = 40
 TARGET_WIDTH_MAX = 60
 STATUS_WIDTH = 15
-# The last column (run id, error) gets the rest of the terminal, and at least this much.
-DETAIL_WIDTH_MIN = 40
+# The last column (run id, error) gets the rest of the terminal, and at least this much: a
+# line may then be wider than a narrow terminal, but a run id keeps its output preview beside it.
+DETAIL_WIDTH_MIN = 60
 # Runs named one by one in a "Running..." report; above this, one summary line.
 STILL_RUNNING_DETAIL_LIMIT = 10
 # "Running..." reports: this often for the first LATER_AFTER seconds, then every LATER_EVERY.
