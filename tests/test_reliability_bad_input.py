@@ -135,6 +135,10 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
             ["--aws-secret-access-key is needed"],
             env=NO_KEYS,
         ),
+        "lambda: function ARN of partition aws-cn in a US region": Bad(
+            [*LAMBDA, "--function-name", "arn:aws-cn:lambda:us-east-1:123456789012:function:f"],
+            ["partition 'aws-cn'", "is in partition 'aws'"],
+        ),
         "lambda: unknown profile": Bad(
             [*LAMBDA, *fn, "--aws-profile", "nightly-ops"], ["nightly-ops", "not be found"]
         ),
@@ -154,6 +158,14 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         "sfn: execution ARN for a state machine": Bad(
             [*SFN, "--state-machine-arn", MACHINE.replace("stateMachine", "execution") + ":x"],
             ["'execution' ARN", "'stateMachine'"],
+        ),
+        "sfn: ARN of partition aws in a China region": Bad(
+            [*SFN, "--state-machine-arn", MACHINE.replace("us-east-1", "cn-north-1")],
+            ["partition 'aws'", "'cn-north-1' is in partition 'aws-cn'"],
+        ),
+        "sfn: ARN of partition aws-us-gov in a commercial region": Bad(
+            [*SFN, "--state-machine-arn", MACHINE.replace("arn:aws:", "arn:aws-us-gov:")],
+            ["partition 'aws-us-gov'", "'us-east-1' is in partition 'aws'"],
         ),
         "sfn: ARN of an unknown region": Bad(
             [*SFN, "--state-machine-arn", MACHINE.replace("us-east-1", "xx-moon-1")],
@@ -194,6 +206,14 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         "sfn list: unknown region": Bad([*SFN_LIST, "--aws-region", "mars-1"], ["unknown AWS"]),
         "sfn list: empty region": Bad([*SFN_LIST, "--aws-region", " "], ["--aws-region", "empty"]),
         # -- aws-sagemaker-start-pipeline
+        "sagemaker: pipeline ARN of partition aws in a GovCloud region": Bad(
+            [
+                *SAGEMAKER,
+                "--pipeline-name",
+                "arn:aws:sagemaker:us-gov-west-1:123456789012:pipeline/train",
+            ],
+            ["partition 'aws'", "'us-gov-west-1' is in partition 'aws-us-gov'"],
+        ),
         "sagemaker: parameter without '='": Bad(
             [*SAGEMAKER, *pl, "--parameter", "Epochs"], ["'Epochs' is not NAME=VALUE"]
         ),

@@ -302,3 +302,98 @@ def test_a_refused_connection_is_retried_as_nothing_was_sent(
     assert "may have reached" not in row["error"]
     assert result.stderr.count("retrying in") == TRIGGER_ATTEMPTS - 1, result.stderr
     ledger.record("2", faults=TRIGGER_ATTEMPTS, targets=1, duplicates=0)
+
+
+# -- botocore's network error classes on status checks ---------------------------------------------
+@pytest.fixture
+def plain_text_tls_endpoint() -> Any:
+    """An https:// endpoint whose server answers in plain text, so that every TLS handshake
+    fails (botocore's SSLError); it counts the connections it was offered."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.1)
+    offered = [0]
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            offered[0] += 1
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.getsockname()[1]}", offered
+    stop.set()
+    thread.join(timeout=5)
+    server.close()
+
+
+@pytest.mark.parametrize("fault", ["tls-handshake", "proxy-unreachable"])
+def test_status_checks_meeting_any_network_error_class_are_retried(
+    fault, emulators, aws_faults, plain_text_tls_endpoint, closed_port, monkeypatch, ledger
+):
+    """Lambda's log reads (its status checks) fail with botocore's SSLError, or its
+    ProxyConnectionError: retried like any connection failure, until 6 fail in a row."""
+    monkeypatch.setattr(PollPolicy, "failure_backoff", lambda self, failures, rng: 0.05)
+    emulators.functions.create("nightly")
+    tls_url, offered = plain_text_tls_endpoint
+    if fault == "tls-handshake":
+        env = {"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": tls_url}
+        cause = "SSLError"
+    else:  # the invoke goes straight to the emulator, the log reads through a proxy that is down
+        logs_url = aws_faults.url.replace("127.0.0.1", "localhost")
+        env = {
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": logs_url,
+            "HTTP_PROXY": closed_port,
+            "NO_PROXY": "127.0.0.1",
+        }
+        cause = "ProxyConnectionError"
+    args = ["--function-name", "nightly", "--invocation-type", "Event", "--json"]
+    result = run_cli(["run", LAMBDA, *args], env=env)
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "ERROR", row
+    failures = PollPolicy().max_consecutive_failures
+    assert row["error"].startswith(f"could not track the run: {failures} status checks in a row")
+    assert cause in row["error"]
+    assert row["run_id"] == emulators.lambda_.invoked("nightly")[0].request_id
+    if fault == "tls-handshake":
+        assert offered[0] == failures * DEFAULT_MAX_ATTEMPTS
+    ledger.record("2", faults=failures * DEFAULT_MAX_ATTEMPTS, targets=1, duplicates=0)
+
+
+def test_an_invoke_meeting_a_network_error_is_retried_only_when_nothing_was_sent(
+    emulators, aws_faults, plain_text_tls_endpoint, closed_port, ledger
+):
+    """A proxy that cannot be reached means nothing was sent: the invoke is retried. A TLS
+    failure may come after the request was written: sent once, and said to be ambiguous."""
+    emulators.functions.create("nightly")
+    args = ["run", LAMBDA, "--function-name", "nightly", "--json"]
+    through_proxy = {
+        "AWS_ENDPOINT_URL_LAMBDA": aws_faults.url.replace("127.0.0.1", "localhost"),
+        "HTTP_PROXY": closed_port,
+        "NO_PROXY": "127.0.0.1",
+    }
+    unreachable = run_cli(args, env=through_proxy)
+    [row] = unreachable.json["results"]
+    assert row["status"] == "ERROR"
+    assert "ProxyConnectionError" in row["error"] and "may have reached" not in row["error"]
+    assert unreachable.stderr.count("retrying in") == TRIGGER_ATTEMPTS - 1, unreachable.stderr
+
+    tls_url, offered = plain_text_tls_endpoint
+    broken = run_cli(args, env={"AWS_ENDPOINT_URL_LAMBDA": tls_url})
+    [row] = broken.json["results"]
+    assert row["status"] == "ERROR"
+    assert "SSLError" in row["error"] and "may have reached Lambda" in row["error"]
+    assert offered[0] == 1
+    assert emulators.lambda_.invoked() == []
+    ledger.record("2", faults=TRIGGER_ATTEMPTS + 1, targets=2, duplicates=0)

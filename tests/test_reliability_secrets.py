@@ -128,3 +128,71 @@ def test_secrets_with_characters_that_logs_escape_are_hidden_in_their_escaped_fo
             )
     assert leaked == 0, [line for line in output.splitlines() if "quoted" in line][:3]
     ledger.record("8", faults=1, targets=1, duplicates=0, secrets_leaked=leaked)
+
+
+# -- credentials that botocore refreshes on its own ---------------------------------------------
+ISSUER = """\
+import base64, datetime, json, secrets, sys
+
+# A new set on every call, expiring in 12 minutes: inside botocore's 15-minute advisory window,
+# so botocore asks for a new set before every request it signs.
+secret_key = base64.b64encode(secrets.token_bytes(30)).decode()
+token = "IQoJb3JpZ2luX2VjE" + base64.b64encode(secrets.token_bytes(180)).decode()
+with open(sys.argv[1], "a", encoding="utf-8") as issued:
+    issued.write(json.dumps([secret_key, token]) + "\\n")
+expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=12)
+print(json.dumps({
+    "Version": 1,
+    "AccessKeyId": "ASIAREFRESHEDKEY0001",
+    "SecretAccessKey": secret_key,
+    "SessionToken": token,
+    "Expiration": expires.isoformat(),
+}))
+"""
+
+
+@pytest.fixture
+def refreshing_profile(tmp_path: Any, script_env: Any) -> tuple[dict[str, str], Any]:
+    """The environment of a console script whose only credentials come from a
+    ``credential_process`` profile issuing short-lived sets; and the file listing every set."""
+    import sys
+
+    issuer = tmp_path / "issue_credentials.py"
+    issuer.write_text(ISSUER)
+    issued = tmp_path / "issued.jsonl"
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile refreshing]\nregion = us-east-1\n"
+        f"credential_process = {sys.executable} {issuer} {issued}\n"
+    )
+    env = script_env(AWS_PROFILE="refreshing", AWS_CONFIG_FILE=str(config))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        env.pop(key, None)
+    return env, issued
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_refreshed_credentials_never_appear_at_debug_level(
+    log_format, refreshing_profile, workloads, spawn, ledger
+):
+    env, issued = refreshing_profile
+    debug = ["--log-level", "debug", "--log-format", log_format]
+    processes = [spawn(["run", *workload, *debug], env) for workload in workloads]
+    for process in processes:
+        assert process.finish() in (0, 1), process.stderr
+        assert "Traceback" not in process.stderr
+    sets = [json.loads(line) for line in issued.read_text().splitlines()]
+    # Every command went on past its first set, and botocore signed (and logged) with each one.
+    assert len(sets) >= 2 * len(processes), len(sets)
+    output = "".join(process.stdout + process.stderr for process in processes)
+    assert output.lower().count("x-amz-security-token") >= len(sets)
+    leaked = 0
+    for secret in {value for pair in sets for value in pair}:
+        for form in forms(secret):
+            leaked += sum(
+                output.count(form[i : i + WINDOW]) for i in range(0, len(form) - WINDOW + 1)
+            )
+    tokens_in_clear = sum(1 for _, token in sets if token in output)
+    assert (tokens_in_clear, leaked) == (0, 0), f"{tokens_in_clear} of {len(sets)} tokens in clear"
+    assert "ASIAREFRESHEDKEY0001" not in output  # the key id of Credential=... too
+    ledger.record("8", faults=len(sets), targets=6, duplicates=0, secrets_leaked=leaked)

@@ -257,6 +257,36 @@ def test_table_never_splits_a_word_of_an_error_in_a_narrow_terminal(scripted, mo
     assert "ExecutionLimitExceededException" in words and arn in words
 
 
+def test_the_runner_learns_where_each_option_value_came_from(scripted):
+    given = run("--job", "sync", "--label", "nightly", env={"SCRIPTED_TOKEN": "env-token-0123"})
+    assert given.exit_code == 0, given.stderr
+    assert scripted.calls.sources == {"label": "command_line", "secret_token": "environment"}
+    typed = run("--job", "sync", "--old-label", "x", "--secret-token", "typed-token-0123")
+    assert typed.exit_code == 0, typed.stderr
+    # A hidden alias typed is the option typed; the command line beats the environment.
+    assert scripted.calls.sources == {"label": "command_line", "secret_token": "command_line"}
+    run("--job", "sync", env={"SCRIPTED_TOKEN": None})
+    assert scripted.calls.sources == {"label": "default", "secret_token": "default"}
+
+
+def test_a_secret_pattern_hides_values_known_only_by_their_shape(scripted):
+    ticket = f"T-{sum(map(ord, 'scripted-run')):08x}"
+    for fmt in ("console", "json"):
+        result = run("--job", "ok", "--log-level", "debug", "--log-format", fmt)
+        assert result.exit_code == 0, result.stderr
+        assert "issued ticket ****" in result.stderr
+        assert ticket not in result.stdout + result.stderr
+
+
+def test_further_requests_of_a_poll_are_drawn_from_the_same_rate_cap(scripted):
+    # scripted-run is capped at 10 requests/s with a burst of 10: the engine's first poll takes
+    # one, so a poll asking for 50 more gets the 9 left (one more if the poll thread started
+    # a tenth of a second late), not 50.
+    result = run("--job", "pages-50", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert 9 <= scripted.calls.extra_requests_granted <= 10
+
+
 def test_a_message_given_with_a_started_run_is_shown(scripted):
     result = run_cli(["run", "scripted-run", "--job", "joined"], env={"NO_COLOR": "1"})
     assert result.exit_code == 0, result.stderr

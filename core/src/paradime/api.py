@@ -32,6 +32,7 @@ __all__ = [
     "Lister",
     "ListerFactory",
     "Option",
+    "OptionSource",
     "OptionType",
     "Rows",
     "RunContext",
@@ -241,9 +242,42 @@ class TargetOption:
         return self.name.lstrip("-").replace("-", "_")
 
 
+class OptionSource(str, enum.Enum):
+    """Where an option's value came from."""
+
+    COMMAND_LINE = "command_line"
+    ENVIRONMENT = "environment"  # its ``envvar``
+    DEFAULT = "default"  # not given: the declared default, or None
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _redact_pattern(pattern: str) -> None:
+    from paradime.log import REDACTOR
+
+    REDACTOR.add_pattern(pattern)
+
+
+def _no_cap() -> bool:
+    return True
+
+
 @dataclass
 class RunContext:
-    """What core tells a runner when it is built (in the main thread, before any trigger)."""
+    """What core tells a runner when it is built (in the main thread, before any trigger).
+
+    :param option_sources: for each option key in ``params``, where its value came from: a
+        provider whose tools rank a flag above an environment variable (AWS's ``--profile``
+        above ``AWS_ACCESS_KEY_ID``) needs to know which one the user typed.
+    :param add_secret_pattern: redact everything a regular expression matches from all output
+        (only its group named ``secret`` when it has one), for secrets whose value cannot be
+        known in advance (credentials a library refreshes on its own).
+    :param take_poll_request: take one request from the command's rate cap
+        (``poll_rate_per_s`` per ``service``) without waiting; ``True`` when it may be sent now.
+        Core counts each poll as one request: a poll that sends more (following pages) asks
+        before each further request, and stops, to go on at its next poll, on ``False``.
+    """
 
     command: str
     wait: bool
@@ -251,6 +285,14 @@ class RunContext:
     max_concurrency: int
     logger: Any
     add_secret: Callable[[str], None]
+    option_sources: Mapping[str, OptionSource] = field(default_factory=dict)
+    add_secret_pattern: Callable[[str], None] = _redact_pattern
+    take_poll_request: Callable[[], bool] = _no_cap
+
+    def option_source(self, key: str) -> OptionSource:
+        """Where option ``key``'s value came from; a key core did not parse (a runner built by
+        hand, in a test) counts as given on the command line."""
+        return self.option_sources.get(key, OptionSource.COMMAND_LINE)
 
 
 RunnerFactory = Callable[[Mapping[str, Any], RunContext], "Runner"]

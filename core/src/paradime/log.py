@@ -1,8 +1,9 @@
 """Logging, configured once per process: structlog for paradime, the stdlib for libraries.
 
 Every line written to stderr or stdout passes through :data:`REDACTOR`, which replaces the values
-of secret options (and any value a provider adds, such as credentials resolved from a profile)
-with ``****``. Redaction works on the final text, so a secret cannot escape through a library's
+of secret options (and any value a provider adds, such as credentials resolved from a profile),
+and whatever a provider's patterns match (credentials a library obtains on its own), with
+``****``. Redaction works on the final text, so a secret cannot escape through a library's
 debug log, an exception message or a repr.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import threading
 from datetime import datetime
@@ -21,12 +23,13 @@ FORMATS = ("console", "json")
 
 
 class Redactor:
-    """Replaces registered secret values in text."""
+    """Replaces registered secret values, and text matching registered patterns, in text."""
 
     MASK = "****"
 
     def __init__(self) -> None:
         self._secrets: list[str] = []
+        self._patterns: list[re.Pattern[str]] = []
         self._lock = threading.Lock()
 
     def add(self, value: object) -> None:
@@ -34,20 +37,38 @@ class Redactor:
         if not isinstance(value, str) or len(value) < 4:
             return
         with self._lock:
-            for form in written_forms(value):
-                if form not in self._secrets:
-                    self._secrets.append(form)
-            self._secrets.sort(key=len, reverse=True)
+            new = [form for form in written_forms(value) if form not in self._secrets]
+            if new:
+                # A new list, so that a line being redacted meanwhile reads a whole one.
+                self._secrets = sorted([*self._secrets, *new], key=len, reverse=True)
+
+    def add_pattern(self, pattern: str) -> None:
+        """Mask what ``pattern`` matches: its group named ``secret`` when it has one (so
+        ``Token: (?P<secret>\\S+)`` keeps the word ``Token:``), else the whole match."""
+        compiled = re.compile(pattern)
+        with self._lock:
+            if all(known.pattern != compiled.pattern for known in self._patterns):
+                self._patterns = [*self._patterns, compiled]
 
     def clear(self) -> None:
         with self._lock:
-            self._secrets.clear()
+            self._secrets = []
+            self._patterns = []
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, self.MASK)
+        for pattern in self._patterns:
+            text = pattern.sub(self._masked, text)
         return text
+
+    def _masked(self, match: re.Match[str]) -> str:
+        if "secret" not in match.re.groupindex or match.start("secret") < 0:
+            return self.MASK
+        start, end = match.start("secret") - match.start(), match.end("secret") - match.start()
+        whole = match.group()
+        return whole[:start] + self.MASK + whole[end:]
 
 
 REDACTOR = Redactor()

@@ -51,22 +51,26 @@ class RateLimiter:
     def __init__(self) -> None:
         self._buckets: dict[str, list[float]] = {}
         self._rates: dict[str, float] = {}
+        # The engine takes tokens in its loop, runners (further pages of a poll) in poll threads.
+        self._lock = threading.Lock()
 
     def configure(self, service: str, rate_per_s: float) -> None:
-        self._rates[service] = max(rate_per_s, 0.01)
+        with self._lock:
+            self._rates[service] = max(rate_per_s, 0.01)
 
     def acquire(self, service: str, now: float) -> float:
         """Take a token if one is free and return 0, else return seconds until one is."""
-        rate = self._rates.get(service, 10.0)
-        burst = max(1.0, rate)
-        tokens, last = self._buckets.get(service, [burst, now])
-        tokens = min(burst, tokens + (now - last) * rate)
-        # The epsilon keeps float rounding from granting "wait 1e-17 s" forever.
-        if tokens >= 1.0 - 1e-9:
-            self._buckets[service] = [max(0.0, tokens - 1.0), now]
-            return 0.0
-        self._buckets[service] = [tokens, now]
-        return max(0.001, (1.0 - tokens) / rate)
+        with self._lock:
+            rate = self._rates.get(service, 10.0)
+            burst = max(1.0, rate)
+            tokens, last = self._buckets.get(service, [burst, now])
+            tokens = min(burst, tokens + max(0.0, now - last) * rate)
+            # The epsilon keeps float rounding from granting "wait 1e-17 s" forever.
+            if tokens >= 1.0 - 1e-9:
+                self._buckets[service] = [max(0.0, tokens - 1.0), max(now, last)]
+                return 0.0
+            self._buckets[service] = [tokens, max(now, last)]
+            return max(0.001, (1.0 - tokens) / rate)
 
 
 class Clock:

@@ -9,15 +9,18 @@ before any remote call; the result goes to stdout; observers hear about it last.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from paradime.api import (
     ListCommand,
     Option,
+    OptionSource,
     RunContext,
     RunError,
     RunResult,
@@ -146,6 +149,23 @@ def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[
     return params
 
 
+def option_sources(options: Sequence[Option]) -> dict[str, OptionSource]:
+    """Where each option's value came from, as click saw it (an alias typed counts as the
+    option typed)."""
+    ctx = click.get_current_context(silent=True)
+    sources: dict[str, OptionSource] = {}
+    for option in options:
+        names = [option.key] + [alias_key(option.key, alias) for alias in option.aliases]
+        seen = {ctx.get_parameter_source(name) for name in names} if ctx is not None else set()
+        if ParameterSource.COMMANDLINE in seen or ctx is None:
+            sources[option.key] = OptionSource.COMMAND_LINE
+        elif ParameterSource.ENVIRONMENT in seen:
+            sources[option.key] = OptionSource.ENVIRONMENT
+        else:
+            sources[option.key] = OptionSource.DEFAULT
+    return sources
+
+
 def _envvar_names(option: Option) -> str:
     names = [option.envvar] if isinstance(option.envvar, str) else list(option.envvar or ())
     return " or ".join(names)
@@ -164,17 +184,28 @@ def _usage_exit(exc: UsageError) -> int:
     return 2
 
 
-def _context(command: str, settings: CommonSettings, logger: Any) -> RunContext:
+def _context(
+    command: str,
+    settings: CommonSettings,
+    logger: Any,
+    options: Sequence[Option],
+    take_poll_request: Callable[[], bool] | None = None,
+) -> RunContext:
     from paradime import log
 
-    return RunContext(
+    context = RunContext(
         command=command,
         wait=settings.wait,
         timeout_s=settings.timeout_s,
         max_concurrency=settings.max_concurrency,
         logger=logger,
         add_secret=log.REDACTOR.add,
+        option_sources=option_sources(options),
+        add_secret_pattern=log.REDACTOR.add_pattern,
     )
+    if take_poll_request is not None:
+        context.take_poll_request = take_poll_request
+    return context
 
 
 def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
@@ -182,6 +213,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     from paradime import log
     from paradime.engine import Engine
     from paradime.output import Reporter
+    from paradime.polling import RateLimiter
 
     log.configure(values.get("log_level"), values.get("log_format"))
     try:
@@ -191,7 +223,16 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     except UsageError as exc:
         return _usage_exit(exc)
     logger = log.get_logger(command=command.name)
-    context = _context(command.name, settings, logger)
+    # One rate cap for the engine's polls and the further requests a poll may send.
+    limiter = RateLimiter()
+    limiter.configure(command.service, command.poll_rate_per_s)
+    context = _context(
+        command.name,
+        settings,
+        logger,
+        command.options,
+        lambda: limiter.acquire(command.service, time.monotonic()) == 0.0,
+    )
     try:
         runner = command.factory(params, context)
     except UsageError as exc:
@@ -220,6 +261,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         max_concurrency=settings.max_concurrency,
         cancel_on_exit=settings.cancel_on_exit,
         reporter=reporter,
+        limiter=limiter,
     )
     try:
         results = engine.run()
@@ -270,7 +312,7 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     try:
         settings = CommonSettings.of(values, trigger=False)
         params = parse_options(command.options, values)
-        lister = command.factory(params, _context(command.name, settings, logger))
+        lister = command.factory(params, _context(command.name, settings, logger, command.options))
     except UsageError as exc:
         return _usage_exit(exc)
     except SetupError as exc:

@@ -116,3 +116,51 @@ def test_throttle_is_retryable_and_access_denied_is_final(aws):
     )
     assert to_run_error(broken, idempotent=False).retryable is False
     assert to_run_error(broken, idempotent=True).retryable is True
+
+
+# What botocore writes at debug level, with credentials it obtained itself (not yet registered):
+# request headers as a dict of bytes, a canonical request, STS's XML answer, SSO's JSON answer,
+# and the same lines as a JSON log line writes them.
+TOKEN = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDexample+token="
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+LOGGED = [
+    "Sending http request: <AWSPreparedRequest headers={'X-Amz-Security-Token': "
+    f"b'{TOKEN}', 'Authorization': b'AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEKEYID0001/20240101/"
+    "us-east-1/states/aws4_request, SignedHeaders=host, Signature=abc'}>",
+    f"CanonicalRequest:\nPOST\n/\n\nhost:states.us-east-1.amazonaws.com\nx-amz-security-token:{TOKEN}",
+    f"Response body:\nb'<Credentials><SessionToken>{TOKEN}</SessionToken>"
+    f"<SecretAccessKey>{SECRET_KEY}</SecretAccessKey></Credentials>'",
+    'Response body:\nb\'{"roleCredentials":{"accessKeyId":"ASIAEXAMPLEKEYID0001",'
+    f'"secretAccessKey":"{SECRET_KEY}","sessionToken":"{TOKEN}"}}}}\'',
+    f"https://example.com/?X-Amz-Credential=ASIAEXAMPLEKEYID0001%2F20240101&X-Amz-Security-Token={TOKEN}",
+]
+
+
+@pytest.mark.parametrize("line", LOGGED)
+def test_credential_shaped_values_are_masked_in_every_form(line):
+    import json
+
+    from paradime.log import Redactor
+    from paradime_aws_common.secrets import SECRET_PATTERNS
+
+    redactor = Redactor()
+    for pattern in SECRET_PATTERNS:
+        redactor.add_pattern(pattern)
+    for written in (line, json.dumps(line)):  # as is, and inside a JSON log line
+        masked = redactor(written)
+        # An access key id is no secret, but the SigV4 credential scope names it: hidden there.
+        key_id = ("ASIAEXAMPLEKEYID0001",) if "Credential=" in line else ()
+        for secret in (TOKEN, SECRET_KEY, *key_id):
+            assert secret not in masked and json.dumps(secret)[1:-1] not in masked, masked
+        assert "****" in masked
+
+
+def test_prose_about_credentials_is_left_alone():
+    from paradime.log import Redactor
+    from paradime_aws_common.secrets import SECRET_PATTERNS
+
+    redactor = Redactor()
+    for pattern in SECRET_PATTERNS:
+        redactor.add_pattern(pattern)
+    text = "--aws-session-token needs --aws-access-key-id and --aws-secret-access-key"
+    assert redactor(text) == text

@@ -10,6 +10,7 @@ import pytest
 
 from paradime.testing import CliResult, run_cli
 from paradime_aws_common.testing import aws_error, throttle, when
+from paradime_aws_lambda.testing import paged_log_reads
 
 FILTER = "FilterLogEvents"
 
@@ -172,3 +173,56 @@ def test_an_invocation_still_running_at_the_timeout_is_timed_out(
     assert "still running at the 0.05-minute timeout" in row["error"]
     assert "cannot stop its runs" in row["error"]
     assert "--cancel-on-exit" not in row["error"]
+
+
+# -- custom runtimes, busy log groups, the FilterLogEvents quota ---------------------------------
+@pytest.mark.parametrize(
+    ("outcome", "error"),
+    [
+        ("report-error", "the invocation ended with status error (Runtime.ExitError)"),
+        ("exit-after-report", "Runtime exited with error: exit status 2"),
+        ("process-exited", "Process exited before completing request"),
+    ],
+)
+def test_a_failure_only_the_platform_reports_is_failed_whatever_the_pages(
+    aws, aws_faults, functions, lambda_emulator, fast_polling, outcome, error
+):
+    """Custom runtimes write no error line of their own: Lambda's REPORT line (or its line just
+    after) is the only word on the outcome, and it may come on a later page than END."""
+    functions.create("custom", Runtime="provided.al2023")
+    lambda_emulator.behave("custom", async_outcome=outcome)
+    aws_faults.add_rule(paged_log_reads(aws.client("logs"), page_size=1))
+    result = invoke_event("--function-name", "custom", "--json")
+    assert result.exit_code == 1, result.stdout
+    row = result.json["results"][0]
+    assert row["status"] == "FAILED"
+    assert error in row["error"]
+
+
+def test_the_end_of_an_invocation_is_found_past_empty_pages_of_a_busy_log_group(
+    aws, aws_faults, functions, lambda_emulator
+):
+    """FilterLogEvents may answer empty pages with a nextToken while it searches a busy group:
+    on the production poll schedule (a poll every 2 s at first), 8 empty pages before the
+    invocation's 3 lines are read within a 12 s wait."""
+    functions.create("busy")
+    aws_faults.add_rule(paged_log_reads(aws.client("logs"), empty_pages=8))
+    result = invoke_event("--function-name", "busy", "--timeout-minutes", "0.2", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert result.statuses == {"busy": "SUCCEEDED"}
+    assert aws_faults.count(FILTER) >= 11  # every page was read, none skipped
+
+
+def test_log_reads_keep_to_the_filterlogevents_quota(aws_faults, functions, lambda_emulator):
+    """FilterLogEvents allows 5 requests/s per account and region: 24 invocations followed at
+    once, on the production schedule, never ask for more (a burst of 5 aside)."""
+    names = [f"job{i:02d}" for i in range(24)]
+    functions.create(*names)
+    for name in names:
+        lambda_emulator.behave(name, async_outcome="running")
+    result = invoke_event("--function-name", ",".join(names), "--timeout-minutes", "0.1")
+    assert result.exit_code == 1
+    reads = [r.at for r in aws_faults.requests if r.action == FILTER]
+    span = reads[-1] - reads[0]
+    assert len(reads) > 10 and span > 2
+    assert len(reads) <= 5 * span + 5 + 1, (len(reads), span)

@@ -79,6 +79,22 @@ def test_a_server_error_on_invoke_is_not_retried_and_names_the_request_id(
     assert lambda_emulator.invoked() == []
 
 
+def test_a_server_error_on_a_waited_for_event_invoke_is_sent_once(
+    aws_faults, functions, lambda_emulator
+):
+    """The configuration read before a waited-for Event invoke uses botocore's retries; the
+    invoke after it must not share that client: a retried 5xx could queue the function twice."""
+    functions.create("queued")
+    aws_faults.add_rule(when(server_error(), action=INVOKE))
+    result = invoke("--function-name", "queued", "--invocation-type", "Event", "--json")
+    assert result.exit_code == 1
+    row = result.json["results"][0]
+    assert row["status"] == "ERROR"
+    assert "may have reached Lambda" in row["error"]
+    assert aws_faults.count(CONFIGURATION) == 1
+    assert aws_faults.count(INVOKE) == 1
+
+
 def test_a_dropped_connection_on_invoke_is_not_retried(aws_faults, functions, lambda_emulator):
     functions.create("dropped")
     aws_faults.add_rule(when(RESET, action=INVOKE, times=1))

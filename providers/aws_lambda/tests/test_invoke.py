@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
+from typing import Any
 
 import pytest
 
@@ -271,3 +273,87 @@ def test_cancel_on_exit_cannot_stop_an_invocation_and_says_so(
     assert row["status"] == "TIMED_OUT"
     assert "aws-lambda-invoke cannot stop its runs" in row["error"]
     assert "stopping the remote run" not in result.stderr
+
+
+# -- long synchronous invokes --------------------------------------------------------------------
+@pytest.mark.skipif(not hasattr(socket, "TCP_KEEPIDLE"), reason="TCP_KEEPIDLE is Linux's")
+def test_the_invoke_connection_sends_keep_alive_probes_well_before_350_s(
+    aws_faults, functions, lambda_emulator, monkeypatch
+):
+    """NAT gateways drop a connection idle for 350 s, and a synchronous invoke is silent for as
+    long as the function runs: the connection must probe long before that. The options are read
+    back from the client's socket while Lambda has the request."""
+    opened: list[socket.socket] = []
+    connect = socket.socket.connect
+
+    def recording_connect(sock: socket.socket, address: Any) -> None:
+        connect(sock, address)
+        opened.append(sock)
+
+    monkeypatch.setattr(socket.socket, "connect", recording_connect)
+    port = int(aws_faults.url.rsplit(":", 1)[1])
+    seen: list[tuple[int, int, int, int]] = []
+
+    def read_options(request: Any) -> None:
+        for sock in opened:
+            try:
+                if sock.getpeername()[1] != port:
+                    continue
+                seen.append(
+                    (
+                        sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+                        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+                        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+                    )
+                )
+            except OSError:  # a socket closed since
+                continue
+
+    aws_faults.add_rule(read_options)
+    functions.create("long")
+    result = run_cli(["run", "aws-lambda-invoke", "--function-name", "long", "--json"])
+    assert result.exit_code == 0, result.stdout
+    assert aws_faults.count("/invocations") == 1
+    assert seen, "no client socket to the endpoint was open while the invoke was answered"
+    for keepalive, idle, interval, probes in seen:
+        assert keepalive == 1
+        assert idle + interval * probes < 350, (idle, interval, probes)
+
+
+def test_a_function_that_may_outlast_the_wait_is_warned_about(
+    aws_faults, functions, lambda_emulator
+):
+    functions.create("nightly", Timeout=600)
+    functions.create("quick", Timeout=30)
+    args = ["--function-name", "nightly,quick", "--timeout-minutes", "5", "--json"]
+    result = run_cli(["run", "aws-lambda-invoke", *args])
+    assert result.exit_code == 0, result.stdout
+    warnings = [line for line in result.stderr.splitlines() if "longer than" in line]
+    assert len(warnings) == 1, result.stderr
+    assert "[nightly]" in warnings[0]
+    assert "timeout (600 s) is longer than --timeout-minutes (5 min)" in warnings[0]
+    # The cost of the warning: one configuration read per function, only for such a short wait.
+    assert aws_faults.count("/configuration") == 2
+
+
+def test_no_configuration_is_read_when_no_function_can_outlast_the_wait(
+    aws_faults, functions, lambda_emulator
+):
+    functions.create("nightly", Timeout=900)
+    result = run_cli(["run", "aws-lambda-invoke", "--function-name", "nightly", "--json"])
+    assert result.exit_code == 0, result.stdout
+    assert "longer than" not in result.stderr
+    assert aws_faults.count("/configuration") == 0  # 15 minutes: Lambda's own limit
+    assert aws_faults.count("/invocations") == 1
+
+
+def test_an_event_invocation_followed_is_warned_about_without_another_call(
+    aws_faults, functions, lambda_emulator, fast_polling
+):
+    functions.create("nightly", Timeout=600)
+    args = ["--function-name", "nightly", "--invocation-type", "Event", "--timeout-minutes", "2"]
+    result = run_cli(["run", "aws-lambda-invoke", *args, "--json"])
+    assert result.exit_code == 0, result.stdout
+    assert "timeout (600 s) is longer than --timeout-minutes (2 min)" in result.stderr
+    assert aws_faults.count("/configuration") == 1  # read anyway, for the log group

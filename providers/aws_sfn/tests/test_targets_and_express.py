@@ -177,6 +177,25 @@ def test_a_failed_express_sync_start_is_not_repeated(start, machines, asl, aws_f
     assert aws_faults.count("StartSyncExecution") == 1
 
 
+def test_a_failed_express_start_without_waiting_is_sent_once_and_is_an_error(
+    start, machines, asl, aws_faults
+):
+    """DescribeStateMachine before it uses botocore's retries; the EXPRESS StartExecution must
+    not share that client: a retried 5xx could start the workflow twice."""
+    from paradime_aws_common.testing import server_error, when
+
+    arn = machines.arn("quick", asl.passing(), type="EXPRESS")
+    aws_faults.add_rule(when(server_error(), action="StartExecution"))
+    result = start("--state-machine-arn", arn, "--no-wait-for-completion", "--json")
+    assert result.exit_code == 1
+    row = result.json["results"][0]
+    assert row["status"] == "ERROR"
+    assert row["error"].startswith("StartExecution: ServiceException")
+    assert aws_faults.count("DescribeStateMachine") == 1
+    assert aws_faults.count("StartExecution") == 1
+    assert machines.executions(arn) == []
+
+
 def test_the_execution_input_is_sent_byte_for_byte(start, machines, asl, aws_faults, bodies):
     arn = machines.arn("hello", asl.passing())
     text = '{"b": 1,   "a": [1, 2], "u": "\u00e9t\u00e9"}'

@@ -18,7 +18,7 @@ def test_a_429_storm_is_survived_honouring_retry_after_and_each_connector_syncs_
 ):
     for name in CONNECTORS:
         fivetran.add_connector(name, sync_seconds=0.3)
-    fivetran.throttle_for(1.5)  # every request for 1.5 s: 429 with Retry-After: 2
+    fivetran.throttle_for(2.0, retry_after=3)  # every request for 2 s: 429, Retry-After: 3
     result = fivetran_cli("fivetran-sync", "--connector-id", ",".join(CONNECTORS), "--json")
     assert result.exit_code == 0, result.stderr
     assert set(result.statuses.values()) == {"SUCCEEDED"}
@@ -29,8 +29,8 @@ def test_a_429_storm_is_survived_honouring_retry_after_and_each_connector_syncs_
     assert len(throttled) == len(CONNECTORS)  # one refused read each, then the wait was honoured
     for refused in throttled:
         later = [r for r in fivetran.requests if r.path == refused.path and r.at > refused.at]
-        assert min(r.at for r in later) - refused.at >= 2.0 - 0.05
-    assert "asked to retry after 2s" in result.stderr
+        assert min(r.at for r in later) - refused.at >= 3.0 - 0.05
+    assert "asked to retry after 3s" in result.stderr
 
 
 def test_throttled_status_checks_wait_for_retry_after_and_the_run_still_succeeds(
@@ -129,7 +129,8 @@ def test_a_5xx_on_a_start_without_force_is_retried_and_one_sync_runs(fivetran, f
 def test_a_lost_start_answer_without_force_is_retried_and_joins_the_sync_it_began(
     fivetran, fivetran_cli
 ):
-    connector = fivetran.add_connector("orders", sync_seconds=1.5)
+    # Long enough for the retry to find it still running, however slow the machine.
+    connector = fivetran.add_connector("orders", sync_seconds=3)
     fivetran.lose_answers(method="POST")
     result = fivetran_cli("fivetran-sync", "--connector-id", "orders", "--json")
     assert result.exit_code == 0, result.stderr

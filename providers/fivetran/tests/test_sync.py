@@ -138,7 +138,7 @@ def test_a_rescheduled_sync_is_not_success_it_is_waited_for_until_it_resumes_and
     fivetran, fivetran_cli
 ):
     connector = fivetran.add_connector(
-        "ads", sync_seconds=0.6, reschedule_after=0.1, reschedule_for=0.8
+        "ads", sync_seconds=0.6, reschedule_after=0.1, reschedule_for=1.2
     )
     result = fivetran_cli("fivetran-sync", "--connector-id", "ads", "--json")
     assert result.exit_code == 0, result.stderr

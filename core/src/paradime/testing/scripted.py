@@ -6,7 +6,9 @@ console script (an entry point pointing at :data:`provider`). ``ok`` succeeds at
 cannot be triggered, ``throttle-2`` is throttled twice before it starts, ``throttle-forever``
 always is, ``hang`` never ends, ``pollerr-2`` has two failed status checks (``pollerr-forever``
 only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger,
-``joined`` starts with a message (as a provider joining a run already in progress would).
+``joined`` starts with a message (as a provider joining a run already in progress would),
+``pages-20`` asks the rate cap for 20 further requests in its first poll (as a poll that follows
+pages does) and succeeds.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Calls:
         self.in_flight = 0
         self.max_in_flight = 0
         self.params: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+        self.extra_requests_granted = 0
         self.finished: list[tuple[str, int]] = []
 
 
@@ -51,8 +55,9 @@ def _number(target: str, default: float = 0) -> float:
 
 
 class ScriptedRunner(Runner):
-    def __init__(self, calls: Calls) -> None:
+    def __init__(self, calls: Calls, context: RunContext | None = None) -> None:
         self.calls = calls
+        self.context = context
 
     def trigger(self, target: str) -> RunState:
         with self.calls.lock:
@@ -93,6 +98,14 @@ class ScriptedRunner(Runner):
             self.calls.polls[target] += 1
             polls = self.calls.polls[target]
         assert state.handle == {"target": target}
+        if target.startswith("pages") and self.context is not None:
+            granted = 0
+            for _ in range(int(_number(target))):
+                if not self.context.take_poll_request():
+                    break
+                granted += 1
+            with self.calls.lock:
+                self.calls.extra_requests_granted += granted
         if target == "pollerr-forever" or (
             target.startswith("pollerr") and polls <= _number(target)
         ):
@@ -132,10 +145,14 @@ class ScriptedProvider:
 
     def _factory(self, params: Mapping[str, Any], context: RunContext) -> Runner:
         self.calls.params = dict(params)
+        self.calls.sources = {key: str(source) for key, source in context.option_sources.items()}
         if params.get("secret_token"):
             context.add_secret(params["secret_token"])
+        # Tickets are made up remotely: only their shape is known in advance.
+        context.add_secret_pattern(r"ticket (?P<secret>T-[0-9a-f]{8,})")
         context.logger.debug("building runner", token=params.get("secret_token"))
-        return ScriptedRunner(self.calls)
+        context.logger.debug(f"issued ticket T-{sum(map(ord, context.command)):08x}")
+        return ScriptedRunner(self.calls, context)
 
     @hookimpl
     def paradime_register_commands(self, register: Any) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from paradime.api import UsageError
 
-_PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_PARTITION = re.compile(r"^aws(-[a-z]+)*$")
+_REGION = re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 
@@ -46,18 +46,25 @@ def parse_arn(value: str, service: str | None = None, resource_type: str | None 
             f"'{value}' is not an ARN (expected arn:partition:service:region:account:resource)"
         )
     _, partition, svc, region, account, resource = parts
-    if partition not in _PARTITIONS:
+    if not _PARTITION.match(partition):
         raise UsageError(f"'{value}' has an unknown partition '{partition}'")
     if service is not None and svc != service:
         raise UsageError(f"'{value}' is an ARN of service '{svc or '?'}', not '{service}'")
     if not _REGION.match(region):
         raise UsageError(f"'{value}' has an invalid region '{region}'")
-    from paradime_aws_common.session import check_region  # botocore's data, read only when checking
+    # botocore's data, read only when checking
+    from paradime_aws_common.session import check_region, partition_of
 
     try:
         check_region(region)
     except UsageError as exc:
         raise UsageError(f"'{value}': {exc}") from None
+    if partition != partition_of(region):
+        # arn:aws:...:cn-north-1:... names nothing: China's regions are in partition aws-cn.
+        raise UsageError(
+            f"'{value}' has partition '{partition}', but region '{region}' is in partition "
+            f"'{partition_of(region)}'"
+        )
     if not _ACCOUNT.match(account):
         raise UsageError(f"'{value}' has an invalid account id '{account}' (12 digits expected)")
     if not resource:

@@ -2,11 +2,12 @@
 
 * Throttles (``ThrottlingException``, ``TooManyRequestsException``...) are retryable: AWS did not
   act on the request. They end ``THROTTLED`` only when the retries are exhausted.
-* A poll that hit a 5xx or a network fault is retryable: polls change nothing remotely.
+* A poll that hit a 5xx or a network fault (any of botocore's network error classes: TLS, proxy,
+  connection, streaming, timeouts) is retryable: polls change nothing remotely.
 * A trigger that hit a 5xx or a read timeout is NOT retried by core when the provider says it may
   have reached the service (a Lambda invoke): see each provider.
 * A call whose connection was never made (a refused connection, a failed DNS lookup, a connect
-  timeout) sent nothing: retryable, whether or not the call is idempotent.
+  timeout, an unreachable proxy) sent nothing: retryable, whether or not the call is idempotent.
 * Credentials and permission errors are final: retrying cannot fix them.
 """
 
@@ -96,41 +97,48 @@ def is_auth(exc: BaseException) -> bool:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """5xx answers and network faults: the request may or may not have been processed."""
+    """5xx answers and network faults: the request may or may not have been processed.
+
+    Network faults are botocore's classes, which wrap urllib3's and the socket's:
+    ``HTTPClientError`` (``ConnectionClosedError``, ``ReadTimeoutError``,
+    ``ResponseStreamingError`` and any other failure of the HTTP exchange) and botocore's own
+    ``ConnectionError`` (``EndpointConnectionError``, ``ConnectTimeoutError``, ``SSLError``,
+    ``ProxyConnectionError``), not Python's built-in ``ConnectionError``.
+    """
     status = http_status(exc)
     if status is not None:
         return status >= 500
     try:
-        from botocore.exceptions import (
-            ConnectionClosedError,
-            ConnectTimeoutError,
-            EndpointConnectionError,
-            ReadTimeoutError,
-        )
+        from botocore.exceptions import ConnectionError as NetworkError
+        from botocore.exceptions import HTTPClientError
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return False
     from urllib3.exceptions import ProtocolError
 
-    return isinstance(
-        exc,
-        (
-            ConnectionClosedError,
-            ConnectTimeoutError,
-            EndpointConnectionError,
-            ReadTimeoutError,
-            ProtocolError,
-            ConnectionError,
-        ),
-    )
+    # ProtocolError: a streamed body (Lambda's Payload) read after botocore handed it over.
+    return isinstance(exc, (HTTPClientError, NetworkError, ProtocolError))
 
 
 def never_sent(exc: BaseException) -> bool:
     """No connection was made, so the request never left (refused, DNS failure, connect
-    timeout): repeating it cannot repeat its effect."""
+    timeout, a proxy that could not be reached): repeating it cannot repeat its effect.
+
+    A TLS failure (``SSLError``) is not counted: it may come after the request was written.
+    """
     try:
-        from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+        from botocore.exceptions import (
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ProxyConnectionError,
+        )
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return False
+    import urllib3
+
+    if isinstance(exc, ProxyConnectionError):
+        # urllib3 2 reports a proxy error only when the proxy was never reached; urllib3 1
+        # also for a connection that failed after the request was sent through it.
+        return int(urllib3.__version__.split(".")[0]) >= 2  # type: ignore[attr-defined]
     return isinstance(exc, (EndpointConnectionError, ConnectTimeoutError))
 
 

@@ -49,10 +49,16 @@ AWS_OPTIONS: tuple[Option, ...] = (
         envvar=("AWS_DEFAULT_REGION", "AWS_REGION"),
         parse=_nonempty,
     ),
-    Option("--aws-profile", "Named profile from the AWS config files.", envvar="AWS_PROFILE"),
+    Option(
+        "--aws-profile",
+        "Named profile from the AWS config files. Given here, its credentials win over keys in "
+        "the environment, as in the AWS CLI; from AWS_PROFILE, they do not.",
+        envvar="AWS_PROFILE",
+    ),
     Option(
         "--endpoint-url",
-        "Custom AWS endpoint (LocalStack, moto, a VPC endpoint).",
+        "Custom AWS endpoint for every service (LocalStack, moto, a VPC endpoint). Without it, "
+        "botocore's AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL and config file apply.",
         envvar="AWS_ENDPOINT_URL",
         parse=_endpoint,
     ),

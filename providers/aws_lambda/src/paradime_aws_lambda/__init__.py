@@ -94,7 +94,11 @@ TRIGGER_COMMAND = TriggerCommand(
     "Permissions: lambda:InvokeFunction. Waiting for Event invocations also needs "
     "logs:FilterLogEvents (and reads the function's log group from "
     "lambda:GetFunctionConfiguration when allowed).",
-    service="lambda",
+    # Polls are CloudWatch Logs reads (Event invocations followed through their logs), and
+    # FilterLogEvents is capped at 5 requests/s per account and region, a quota AWS does not
+    # raise: the cap paradime keeps to, every page of a poll included.
+    service="logs",
+    poll_rate_per_s=5.0,
     target=TargetOption(
         "--function-name",
         "Function to invoke: a name, a partial ARN (123456789012:function:name) or a full ARN, "

@@ -4,8 +4,9 @@ Lambda has no status API for ordinary ``Event`` invocations. What it does write,
 invocation, is in the function's log group:
 
 * text format: ``START RequestId: <id> ...``, the function's own lines, ``END RequestId: <id>``
-  and ``REPORT RequestId: <id> Duration: ...`` (``Status: timeout`` / ``Status: error`` in newer
-  runtimes when the invocation did not succeed);
+  and ``REPORT RequestId: <id> Duration: ...`` (``Status: timeout`` / ``Status: error`` and
+  ``Error Type: Runtime.ExitError`` in newer runtimes when the invocation did not succeed: the
+  platform's verdict, the only one for custom runtimes, which write no error line of their own);
 * JSON format: ``platform.start`` and ``platform.report`` records whose ``record.requestId`` is
   the invocation's id, the report carrying ``status`` (success, failure, error, timeout).
 
@@ -96,6 +97,10 @@ def classify(message: str, request_id: str) -> LineFact | None:
     runtime_error = f"RequestId: {request_id} Error: "
     if runtime_error in first:
         return LineFact("failure", first.split(runtime_error, 1)[1].strip())
+    if first.startswith(f"RequestId: {request_id} "):
+        # Lambda's own word on an invocation that did not complete, as custom runtimes get it
+        # (after the REPORT line): "RequestId: <id> Process exited before completing request".
+        return LineFact("failure", first.split(request_id, 1)[1].strip())
     if "\tERROR\tInvoke Error \t" in first:
         doc = _json(message.split("\tERROR\tInvoke Error \t", 1)[1])
         return LineFact("failure", (doc and _error_document(doc)) or "Invoke Error")

@@ -8,9 +8,11 @@ default 60 s timeout plus its retries would invoke a long-running function again
 configuration is not read first: that would double the calls per target, and Lambda's
 control-plane quota (far below its invoke quota) would throttle large fan-outs; the command's
 deadline still bounds the wait. Only an Event invocation that is waited for reads it, for the
-log group to follow. Only a throttle (Lambda refused the call) is retried,
-by core, with backoff; a 5xx, a dropped connection or a read timeout may have reached Lambda, so
-the run ends ``ERROR`` with a message saying so and the request id when one is known.
+log group to follow, and any waited-for invocation when ``--timeout-minutes`` is shorter than
+Lambda's 15-minute limit, to warn when the function may outlast the wait. Only a throttle
+(Lambda refused the call) is retried, by core, with backoff; a 5xx, a dropped connection or a
+read timeout may have reached Lambda, so the run ends ``ERROR`` with a message saying so and the
+request id when one is known.
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ LOG_GROUP_GRACE_S = 15.0
 # Log events are searched from a little before the invocation, for clock skew.
 LOG_SEARCH_SKEW_MS = 60_000
 LIST_PAGE_SIZE = 50
+# A busy log group may answer empty pages with a nextToken: one poll follows this many pages at
+# most (each beyond the first drawn from the command's rate cap), the next poll goes on.
+MAX_PAGES_PER_POLL = 5
+# REPORT follows END; should it never come, END decides after this long.
+REPORT_WAIT_S = 60.0
+# Lambda writes some verdicts just after the REPORT line ("RequestId: <id> Error: ...").
+TRAILING_LINES_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ def _decode_log(log_result: str) -> str:
         return log_result
 
 
-def _function_console_url(region: str, name: str, qualifier: str | None) -> str:
+def _function_console_url(region: str, name: str, qualifier: str | None) -> str | None:
     fragment = f"#/functions/{name}"
     if qualifier and qualifier != "$LATEST":
         kind = "versions" if qualifier.isdigit() else "aliases"
@@ -141,6 +150,7 @@ class LambdaRunner(Runner):
         # Once every usage check has passed: a usage error is the only line a user sees.
         self.settings.warn(context)
         self._configs: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+        self._warned: set[str] = set()
         self._lock = threading.Lock()
 
     # -- trigger ------------------------------------------------------------------------
@@ -152,6 +162,12 @@ class LambdaRunner(Runner):
         invocation_type = self.settings.invocation_type
         follow_logs = invocation_type == "Event" and self.context.wait
         config = self._configuration(target, ref, region, qualifier) if follow_logs else None
+        waits = follow_logs or invocation_type == "RequestResponse"
+        if waits and self.context.timeout_s < MAX_FUNCTION_TIMEOUT_S:
+            # Only a wait shorter than Lambda's longest run can end first: then (and only then)
+            # a synchronous invoke costs one configuration read per function, for the warning.
+            config = config or self._configuration(target, ref, region, qualifier, needed=False)
+            self._warn_if_longer(target, config)
         read_timeout = MAX_FUNCTION_TIMEOUT_S + READ_TIMEOUT_MARGIN_S
         request: dict[str, Any] = {"FunctionName": ref.function_name}
         request["InvocationType"] = invocation_type
@@ -223,7 +239,7 @@ class LambdaRunner(Runner):
         response: Mapping[str, Any],
         body: bytes,
         request_id: str | None,
-        url: str,
+        url: str | None,
         details: dict[str, Any],
     ) -> RunState:
         output = _decode_payload(body)
@@ -250,12 +266,19 @@ class LambdaRunner(Runner):
         )
 
     def _configuration(
-        self, target: str, ref: FunctionRef, region: str, qualifier: str | None
+        self,
+        target: str,
+        ref: FunctionRef,
+        region: str,
+        qualifier: str | None,
+        *,
+        needed: bool = True,
     ) -> dict[str, Any] | None:
-        """The function's configuration (for its log group), read once per target.
+        """The function's configuration (for its log group, its timeout), read once per target.
 
         ``None`` when the caller may invoke but not read configurations (a common least-privilege
-        policy): the default log group is followed then.
+        policy): the default log group is followed then. With ``needed=False`` (only for a
+        warning) any failure is ``None``: the invocation goes ahead.
         """
         key = (region, ref.function_name, qualifier)
         with self._lock:
@@ -270,6 +293,9 @@ class LambdaRunner(Runner):
                 "lambda", region
             ).get_function_configuration(**request)
         except Exception as exc:
+            if not needed:
+                self.logger.debug("configuration not read", target=target, error=str(exc))
+                return None
             if error_code(exc) in ("AccessDeniedException", "AccessDenied"):
                 self.logger.warning(
                     "cannot read the function's configuration "
@@ -281,6 +307,22 @@ class LambdaRunner(Runner):
         with self._lock:
             self._configs[key] = config
         return config
+
+    def _warn_if_longer(self, target: str, config: Mapping[str, Any] | None) -> None:
+        """Say so when the function may run longer than the command waits."""
+        function_timeout = (config or {}).get("Timeout")
+        if not isinstance(function_timeout, int) or function_timeout <= self.context.timeout_s:
+            return
+        with self._lock:
+            if target in self._warned:  # once, whatever the retries of its trigger
+                return
+            self._warned.add(target)
+        self.logger.warning(
+            f"the function's timeout ({function_timeout} s) is longer than --timeout-minutes "
+            f"({self.context.timeout_s / 60:g} min): the wait may end first, and the run be "
+            "TIMED_OUT while the function goes on",
+            target=target,
+        )
 
     @staticmethod
     def _log_group(ref: FunctionRef, config: Mapping[str, Any] | None) -> str:
@@ -315,11 +357,38 @@ class LambdaRunner(Runner):
 
     # -- poll (Event invocations) -------------------------------------------------------
     def poll(self, target: str, state: RunState) -> RunState:
+        """Read the next pages of the invocation's log lines: a busy log group answers pages
+        that are empty yet carry a ``nextToken``, so one poll follows up to
+        ``MAX_PAGES_PER_POLL`` of them, each further page drawn from the command's rate cap."""
         handle: dict[str, Any] = dict(state.handle)
-        request_id = handle["request_id"]
+        for page_number in range(MAX_PAGES_PER_POLL):
+            if page_number and not self.context.take_poll_request():
+                break
+            try:
+                page = self.session.client("logs", handle["region"]).filter_log_events(
+                    **self._log_request(handle)
+                )
+            except Exception as exc:
+                return self._untracked(target, handle, exc)
+            handle["next_token"] = page.get("nextToken")
+            events = sorted(page.get("events", []), key=lambda e: e.get("timestamp", 0))
+            if handle["phase"] == "search":
+                outcome = self._search(handle, events)
+                searched_all = handle["phase"] == "search" and not handle["next_token"]
+            else:
+                outcome = self._inspect(handle, events)
+                searched_all = False
+            if outcome is not None:
+                return outcome
+            if searched_all:
+                break  # every line so far is read: the next poll searches again
+        return RunState(RunStatus.RUNNING, message=self._progress(handle), handle=handle)
+
+    @staticmethod
+    def _log_request(handle: Mapping[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = {"logGroupName": handle["log_group"]}
         if handle["phase"] == "search":
-            request["filterPattern"] = f'"{request_id}"'
+            request["filterPattern"] = f'"{handle["request_id"]}"'
             request["startTime"] = handle["since_ms"]
         else:
             request["logStreamNames"] = [handle["stream"]]
@@ -327,17 +396,17 @@ class LambdaRunner(Runner):
             request["endTime"] = handle["end_ms"] + 1
         if handle.get("next_token"):
             request["nextToken"] = handle["next_token"]
-        try:
-            page = self.session.client("logs", handle["region"]).filter_log_events(**request)
-        except Exception as exc:
-            return self._untracked(target, handle, exc)
-        handle["next_token"] = page.get("nextToken")
-        events = sorted(page.get("events", []), key=lambda e: e.get("timestamp", 0))
-        if handle["phase"] == "search":
-            return self._search(handle, events)
-        return self._inspect(handle, events)
+        return request
 
-    def _search(self, handle: dict[str, Any], events: list[Mapping[str, Any]]) -> RunState:
+    @staticmethod
+    def _progress(handle: Mapping[str, Any]) -> str:
+        if handle["phase"] == "inspect":
+            return "finished; reading its log"
+        return "running" if "start" in handle else "queued by Lambda; not started yet"
+
+    def _search(self, handle: dict[str, Any], events: list[Mapping[str, Any]]) -> RunState | None:
+        """Lines carrying the request id. The REPORT line (``platform.report``) ends the search:
+        it is written after END and carries the platform's verdict."""
         request_id = handle["request_id"]
         for event in events:
             fact = logscan.classify(str(event.get("message", "")), request_id)
@@ -346,62 +415,75 @@ class LambdaRunner(Runner):
             where = (str(event.get("logStreamName", "")), int(event.get("timestamp", 0)))
             if fact.kind == "start" and "start" not in handle:
                 handle["start"] = where
-            elif fact.kind in ("end", "report"):
-                handle.setdefault("end", where)
+            elif fact.kind == "end" and "end" not in handle:
+                handle.update(end=where, end_seen_at=time.time())
+            elif fact.kind == "report":
+                handle.setdefault("report", where)
             if fact.failure and not handle.get("failure"):
                 handle["failure"] = fact.failure
-        if "end" not in handle:
-            message = "running" if "start" in handle else "queued by Lambda; not started yet"
-            return RunState(RunStatus.RUNNING, message=message, handle=handle)
-        stream, end_ms = handle["end"]
-        details = {"log_group": handle["log_group"], "log_stream": stream}
+        if "report" not in handle:
+            waited = time.time() - handle.get("end_seen_at", time.time())
+            if "end" not in handle or waited < REPORT_WAIT_S:
+                return None
+        stream, end_ms = handle.get("report") or handle["end"]
         if handle.get("failure"):
+            details = {"log_group": handle["log_group"], "log_stream": stream}
             return RunState(
                 RunStatus.FAILED, error=handle["failure"], handle=handle, details=details
             )
-        # The END line is in; the runtime's own error lines carry no request id, so read this
-        # invocation's lines (its stream, from its START to its END) next.
+        # Finished, and no line with the request id says it failed; the runtime's own error
+        # lines carry no id, so read this invocation's lines (its stream, from its START to a
+        # little after its REPORT) next.
         start_stream, start_ms = handle.get("start") or (stream, handle["since_ms"])
         handle.update(
             phase="inspect",
             stream=start_stream or stream,
             start_ms=start_ms,
-            end_ms=end_ms,
+            end_ms=end_ms + TRAILING_LINES_MS,
             next_token=None,
             candidate=None,
+            reported=False,
         )
-        return RunState(RunStatus.RUNNING, message="finished; reading its log", handle=handle)
+        return None
 
-    def _inspect(self, handle: dict[str, Any], events: list[Mapping[str, Any]]) -> RunState:
+    def _inspect(self, handle: dict[str, Any], events: list[Mapping[str, Any]]) -> RunState | None:
+        """The invocation's own stream from its START: an uncaught error written without the
+        request id between START and REPORT, or a line with the id (before or just after the
+        REPORT) saying it failed."""
         request_id = handle["request_id"]
-        details = {"log_group": handle["log_group"], "log_stream": handle["stream"]}
         for event in events:
             message = str(event.get("message", ""))
             owner = logscan.boundary(message)
-            if owner is not None:
-                fact = logscan.classify(message, request_id) if owner == request_id else None
-                if fact is not None and fact.kind in ("end", "report"):
-                    if handle.get("candidate"):
-                        return RunState(
-                            RunStatus.FAILED,
-                            error=handle["candidate"],
-                            handle=handle,
-                            details=details,
-                        )
-                    return RunState(RunStatus.SUCCEEDED, handle=handle, details=details)
-                # An invocation starts or ends here: error lines before it were not this one's.
+            if owner is not None and owner != request_id:
+                if handle["reported"]:
+                    return self._concluded(handle)  # the next invocation starts: ours is read
+                # Another invocation starts or ends here: error lines before it were its own.
                 handle["candidate"] = None
                 continue
+            fact = logscan.classify(message, request_id)
+            if fact is not None:
+                if fact.failure and not handle.get("failure"):
+                    handle["failure"] = fact.failure
+                if fact.kind == "start":
+                    handle["candidate"] = None
+                elif fact.kind == "report":
+                    handle["reported"] = True
+                continue
             failure = logscan.unhandled_error(message)
-            if failure and not handle.get("candidate"):
+            if failure and not handle["reported"] and not handle.get("candidate"):
                 handle["candidate"] = failure
         if handle.get("next_token"):
-            return RunState(RunStatus.RUNNING, message="finished; reading its log", handle=handle)
+            return None
+        return self._concluded(handle)
+
+    @staticmethod
+    def _concluded(handle: dict[str, Any]) -> RunState:
+        error = handle.get("failure") or handle.get("candidate")
         return RunState(
-            RunStatus.FAILED if handle.get("candidate") else RunStatus.SUCCEEDED,
-            error=handle.get("candidate"),
+            RunStatus.FAILED if error else RunStatus.SUCCEEDED,
+            error=error,
             handle=handle,
-            details=details,
+            details={"log_group": handle["log_group"], "log_stream": handle["stream"]},
         )
 
     def _untracked(self, target: str, handle: dict[str, Any], exc: BaseException) -> RunState:

@@ -50,7 +50,11 @@ class Behaviour:
     :param async_outcome: what an Event invocation writes to the log group: ``success``,
         ``python-error``, ``node-error``, ``timeout``, ``runtime-exit``, ``json-success``,
         ``json-timeout``, ``logged-error`` (an error logged by a function that succeeds),
-        ``running`` (started, never ends) or ``none`` (no logs, so no log group).
+        ``running`` (started, never ends) or ``none`` (no logs, so no log group); custom
+        runtimes, which write no error line of their own: ``report-error`` (the REPORT line's
+        ``Status: error``), ``exit-after-report`` (``RequestId: <id> Error: Runtime exited ...``
+        after the REPORT line), ``process-exited`` (``RequestId: <id> Process exited before
+        completing request`` after it).
     :param after_failed_invocation: an Event invocation's lines follow, in the same stream and
         the same millisecond, those of an earlier invocation that failed.
     """
@@ -134,6 +138,19 @@ def lambda_log_lines(request_id: str, behaviour: Behaviour, version: str) -> lis
     if outcome == "runtime-exit":
         exited = f"RequestId: {rid} Error: Runtime exited with error: exit status 1"
         return [start, *own, exited, "Runtime.ExitError", end, report]
+    if outcome == "report-error":
+        return [start, *own, end, report + "\tStatus: error\tError Type: Runtime.ExitError"]
+    if outcome == "exit-after-report":
+        exited = f"RequestId: {rid} Error: Runtime exited with error: exit status 2"
+        return [start, *own, end, report, exited, "Runtime.ExitError"]
+    if outcome == "process-exited":
+        return [
+            start,
+            *own,
+            end,
+            report,
+            f"RequestId: {rid} Process exited before completing request",
+        ]
     if outcome == "running":
         return [start, *own]
     if outcome == "logged-error":
@@ -147,6 +164,31 @@ def lambda_log_lines(request_id: str, behaviour: Behaviour, version: str) -> lis
         ]
         return [json.dumps({"time": _now_iso(), **r}) for r in records]
     return [start, *own, end, report]
+
+
+def paged_log_reads(logs: Any, empty_pages: int = 0, page_size: int = 1) -> Any:
+    """A fault-proxy rule answering ``FilterLogEvents`` as a busy log group does: first
+    ``empty_pages`` pages with no event but a ``nextToken``, then the emulator's own events,
+    ``page_size`` a page. ``logs`` is a CloudWatch Logs client straight to the emulator."""
+    from paradime.testing.proxy import ProxyRequest, Reply
+
+    def rule(request: ProxyRequest) -> Reply | None:
+        if request.action != "FilterLogEvents":
+            return None
+        query = json.loads(request.body or b"{}")
+        token = query.pop("nextToken", None)
+        position = int(token.rsplit("-", 1)[1]) if token else 0
+        events = logs.filter_log_events(**query).get("events", [])
+        first = max(0, position - empty_pages)
+        page = events[first : first + page_size] if position >= empty_pages else []
+        following = position + 1 if position < empty_pages else position + len(page)
+        answer: dict[str, Any] = {"events": page, "searchedLogStreams": []}
+        if following < empty_pages + len(events):
+            answer["nextToken"] = f"page-{following}"
+        headers = {"Content-Type": "application/x-amz-json-1.1"}
+        return Reply(200, json.dumps(answer).encode(), headers)
+
+    return rule
 
 
 def _write_logs(fn: Any, group: str, lines: list[str]) -> None:

@@ -53,7 +53,7 @@ class ExecutionHandle:
     steps_checked_at: float | None = None
 
 
-def execution_console_url(region: str, pipeline: str, execution_arn: str) -> str:
+def execution_console_url(region: str, pipeline: str, execution_arn: str) -> str | None:
     execution_id = execution_arn.rsplit("/", 1)[-1]
     return console_url(region, "sagemaker", f"#/pipelines/{pipeline}/executions/{execution_id}")
 

@@ -407,7 +407,7 @@ class StepFunctionsRunner(Runner):
         }
 
     @staticmethod
-    def _console(arn: str, region: str, machine_type: str, started: Any) -> str:
+    def _console(arn: str, region: str, machine_type: str, started: Any) -> str | None:
         if machine_type == "EXPRESS" and isinstance(started, datetime):
             millis = int(started.timestamp() * 1000)
             return console_url(

@@ -63,6 +63,20 @@ def _after(value: datetime | None, baseline: datetime | None) -> bool:
     return value is not None and (baseline is None or value > baseline)
 
 
+def sync_end(baseline: Sync, doc: Mapping[str, Any]) -> RunStatus | None:
+    """How the sync ended: the later of ``succeeded_at`` / ``failed_at`` that moved past the
+    baseline (``SUCCEEDED`` or ``FAILED``), or None while neither has."""
+    ends = [
+        (when, status)
+        for key, before, status in (
+            ("succeeded_at", baseline.succeeded_at, RunStatus.SUCCEEDED),
+            ("failed_at", baseline.failed_at, RunStatus.FAILED),
+        )
+        if (when := parse_time(doc.get(key))) is not None and _after(when, before)
+    ]
+    return max(ends, key=lambda end: end[0])[1] if ends else None
+
+
 def console_url(connector_id: str) -> str:
     """The connector's page in the Fivetran dashboard."""
     return f"{DASHBOARD}/{quote(connector_id, safe='')}/status"
@@ -181,7 +195,6 @@ class FivetranSyncRunner(Runner):
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
         self.api = FivetranApi(params, context)
         self.force = bool(params.get("force"))
-        self.logger = context.logger
 
     def trigger(self, target: str) -> RunState:
         doc, answer = self.api.connector(target)
@@ -208,8 +221,6 @@ class FivetranSyncRunner(Runner):
         else:
             answer = self.api.start_sync(target, force=self.force)
             message = "the running sync was restarted (--force)" if running else "sync started"
-        if running:
-            self.logger.info(message, target=target, emoji="🔄")
         started = answer.server_time or datetime.now(timezone.utc)
         return RunState(
             RunStatus.RUNNING,
@@ -225,12 +236,10 @@ class FivetranSyncRunner(Runner):
         doc, answer = self.api.connector(target, run_id=state.run_id)
         fields = connector_fields(doc)
         status = doc.get("status") or {}
-        succeeded, failed = parse_time(doc.get("succeeded_at")), parse_time(doc.get("failed_at"))
-        new_success = _after(succeeded, handle.succeeded_at)
-        new_failure = _after(failed, handle.failed_at)
-        if new_success and not (new_failure and failed and succeeded and failed > succeeded):
+        ended = sync_end(handle, doc)
+        if ended is RunStatus.SUCCEEDED:
             return RunState(RunStatus.SUCCEEDED, details=fields)
-        if new_failure:
+        if ended is RunStatus.FAILED:
             return RunState(RunStatus.FAILED, error=self._failure(target, doc), details=fields)
         sync_state = status.get("sync_state")
         if doc.get("paused") or sync_state == "paused":
