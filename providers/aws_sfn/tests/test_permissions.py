@@ -25,8 +25,10 @@ def test_standard_machines_run_to_their_end_with_only_the_documented_actions(
     failed = result.json["results"][1]
     assert failed["error"] == "Report.Failed: no data for the week"
     assert failed["state_machine_type"] == "STANDARD"
-    # One refused DescribeStateMachine for the whole run; nothing else was refused.
-    assert policy.denied == ["states:DescribeStateMachine"]
+    # DescribeStateMachine is not asked again once refused (two targets may ask at once before
+    # the first refusal is in); nothing else was refused.
+    assert set(policy.denied) == {"states:DescribeStateMachine"}
+    assert len(policy.denied) <= 2
     assert [len(machines.executions(by_arn))] == [1]
 
 

@@ -225,8 +225,8 @@ class StepFunctionsRunner(Runner):
         except AWS_ERRORS as exc:
             if error_code(exc) not in DENIED:
                 raise to_run_error(exc, subject="DescribeStateMachine") from None
-            # Not among the documented permissions: an optimisation, not a requirement. Asked
-            # once per command run, so that a policy without it costs one refused call.
+            # Not among the documented permissions: an optimisation, not a requirement. Not
+            # asked again once refused, so that a policy without it costs a refused call or two.
             with self._lock:
                 first, self._describe_denied = not self._describe_denied, True
             if first:
