@@ -9,6 +9,7 @@ the sending: only the calls already on the wire complete, every other target is 
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from typing import Any
@@ -26,8 +27,10 @@ NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
 
 def all_started(targets: list[str]) -> Any:
-    """A predicate on stderr: every target's "started" progress line is there."""
-    return lambda stderr: all(f"[{t}] started" in stderr for t in targets)
+    """A predicate on stderr: every target's "... started: <run id>" progress line is there."""
+    return lambda stderr: all(
+        re.search(rf"\[{re.escape(t)}\] [\w ]*started: ", stderr) for t in targets
+    )
 
 
 def long_machines(emulators: Any, *names: str) -> list[str]:

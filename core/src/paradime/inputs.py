@@ -7,7 +7,8 @@ and the problem, raised before any remote call, never a traceback. Standard JSON
 * ``NaN``, ``Infinity`` and ``-Infinity`` are refused (Python's parser accepts them; they are not
   JSON, and the services' parsers refuse them);
 * nesting deeper than Python's parser can follow (``[`` repeated 100,000 times) is refused;
-* an integer of more than Python's limit of digits (4,300 by default) is refused;
+* an integer of more than 4,300 digits is refused (Python 3.11's default limit for reading one,
+  applied on every Python version and whatever ``PYTHONINTMAXSTRDIGITS`` says);
 * a file or standard input is read up to a size limit and no further (``/dev/zero`` ends);
 * text that is not UTF-8 (a file, or an argument holding bytes that are not UTF-8) is refused.
 """
@@ -22,6 +23,7 @@ from typing import Any
 from paradime.api import UsageError
 
 STDIN = "-"
+MAX_INT_DIGITS = 4300
 
 
 @dataclass(frozen=True)
@@ -91,15 +93,25 @@ class _NotJson(ValueError):
     """A value Python's parser accepts and JSON does not have."""
 
 
+class _TooLong(ValueError):
+    """An integer of more than MAX_INT_DIGITS digits."""
+
+
 def _refuse_constant(name: str) -> Any:
     raise _NotJson(name)
+
+
+def _int(text: str) -> int:
+    if len(text) - text.startswith("-") > MAX_INT_DIGITS:
+        raise _TooLong(text)
+    return int(text)
 
 
 def load_json(text: str, source: str) -> Any:
     """Parse standard JSON text; the error names ``source`` and, for a syntax error, the line
     and column."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text, parse_constant=_refuse_constant, parse_int=_int)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -114,9 +126,7 @@ def load_json(text: str, source: str) -> Any:
             f"{source} is nested too deeply: arrays and objects within each other more than "
             "Python can read"
         ) from None
-    except ValueError:  # an integer beyond sys.get_int_max_str_digits() (Python 3.11+)
-        limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    except _TooLong:
         raise UsageError(
-            f"{source} holds an integer of more than {limit:,} digits, Python's limit for "
-            "reading one"
+            f"{source} holds an integer of more than {MAX_INT_DIGITS:,} digits"
         ) from None

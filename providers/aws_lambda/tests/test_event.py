@@ -123,8 +123,14 @@ def test_no_log_group_ends_started_saying_completion_is_unknown(
     row = result.json["results"][0]
     assert row["status"] == "STARTED"
     assert row["run_id"] == lambda_emulator.invoked("silent")[0].request_id
-    assert "completion could not be tracked" in row["error"]
-    assert "log group /aws/lambda/silent does not exist" in row["error"]
+    assert row["error"].startswith(
+        "completion not tracked: log group /aws/lambda/silent does not exist 0 s after the "
+        "invocation"
+    )
+    assert "needs logs:FilterLogEvents on the function's log group" in row["error"]
+    # The console says so too, not "not waiting for completion": waiting was asked for.
+    assert "⚠️ [silent] Started; completion not tracked: log group" in result.stderr
+    assert "not waiting for completion" not in result.stderr
 
 
 def test_logs_we_may_not_read_end_started_saying_why(
@@ -137,9 +143,13 @@ def test_logs_we_may_not_read_end_started_saying_why(
     assert result.exit_code == 1
     row = result.json["results"][0]
     assert row["status"] == "STARTED"
-    assert "completion could not be tracked" in row["error"]
-    assert "AccessDeniedException: not authorized to perform: logs:Filter" in row["error"]
-    assert aws_faults.count(FILTER) == 1
+    assert row["error"].startswith(
+        "completion not tracked: reading log group /aws/lambda/private was denied "
+        "(FilterLogEvents: AccessDeniedException: not authorized to perform: logs:Filter)"
+    )
+    assert "needs logs:FilterLogEvents" in row["error"]
+    assert aws_faults.count(FILTER) == 1  # concluded at the first refusal
+    assert "⚠️ [private] Started; completion not tracked: reading log group" in result.stderr
 
 
 def test_throttled_log_reads_are_retried(aws_faults, functions, lambda_emulator, fast_polling):
@@ -215,4 +225,7 @@ def test_log_reads_keep_to_the_filterlogevents_quota(aws_faults, functions, lamb
     reads = [r.at for r in aws_faults.requests if r.action == FILTER]
     span = reads[-1] - reads[0]
     assert len(reads) > 10 and span > 2
-    assert len(reads) <= 5 * span + 5 + 1, (len(reads), span)
+    # A bucket of 5 a second with a burst of 5 grants at most 5 + 5 * T in any T seconds; the
+    # proxy sees requests a little after they were granted, so a loaded machine can squeeze the
+    # span it measures: half a second of room for that.
+    assert len(reads) <= 5 * (span + 0.5) + 5 + 1, (len(reads), span)

@@ -18,6 +18,7 @@ from paradime.api import (
     Option,
     TargetOption,
     TriggerCommand,
+    TriggerDisplay,
     UsageError,
     hookimpl,
     lazy,
@@ -126,6 +127,16 @@ TRIGGER_COMMAND = TriggerCommand(
     factory=lazy("paradime_airbyte.runner:AirbyteSyncRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
+    display=TriggerDisplay(
+        heading="🐙 TRIGGERING AIRBYTE SYNCS",
+        trigger="Starting {job_type} job...",
+        started="Job started: {run_id}",
+        timeout="Timeout waiting for the job to complete after {minutes} minutes",
+        error_label="Airbyte API error",
+        error_code_key="http_status",
+        results_title="📊 JOB RESULTS",
+        target_header="CONNECTION ID",
+    ),
     emoji="🐙",
 )
 

@@ -16,13 +16,14 @@ from paradime.api import (
     Column,
     Command,
     ListCommand,
+    ListDisplay,
     Option,
     TargetOption,
     TriggerCommand,
     hookimpl,
     lazy,
 )
-from paradime_aws_common import AWS_OPTIONS
+from paradime_aws_common import AWS_OPTIONS, aws_display
 from paradime_aws_sagemaker.inputs import (
     load_parameters_file,
     parse_description,
@@ -76,7 +77,10 @@ TRIGGER_COMMAND = TriggerCommand(
         "Start SageMaker pipeline executions and wait for them.\n\n"
         "Each pipeline gets one execution, started with a client request token so that a "
         "retried request never starts a second one. A failed execution is reported with its "
-        "failure reason and the failed step."
+        "failure reason and the failed step.\n\n"
+        "Permissions: sagemaker:StartPipelineExecution and "
+        "sagemaker:DescribePipelineExecution. sagemaker:ListPipelineExecutionSteps names the "
+        "running and the failed steps; sagemaker:StopPipelineExecution serves --cancel-on-exit."
     ),
     service="sagemaker",
     target=TargetOption(
@@ -94,6 +98,13 @@ TRIGGER_COMMAND = TriggerCommand(
     start_burst=START_BURST,
     aliases=("aws-sagemaker-trigger",),
     emoji="🧠",
+    display=aws_display(
+        heading="🚀 TRIGGERING AWS SAGEMAKER PIPELINES",
+        trigger="Starting pipeline execution...",
+        started="Pipeline execution started: {run_id}",
+        results_title="📊 PIPELINE EXECUTION RESULTS",
+        target_header="PIPELINE NAME",
+    ),
 )
 
 LIST_COMMAND = ListCommand(
@@ -109,6 +120,7 @@ LIST_COMMAND = ListCommand(
     factory=lazy("paradime_aws_sagemaker.runner:PipelineLister"),
     options=AWS_OPTIONS,
     aliases=("aws-sagemaker-list",),
+    display=ListDisplay(heading="📋 LISTING AWS SAGEMAKER PIPELINES", noun="pipeline"),
 )
 
 
