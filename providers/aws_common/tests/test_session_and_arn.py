@@ -86,6 +86,30 @@ def test_clients_are_shared_and_pooled_for_the_concurrency(aws):
     assert client.list_state_machines()["stateMachines"] == []
 
 
+def test_a_client_pools_a_connection_for_each_engine_thread(aws):
+    # 100 trigger threads and 10 status-check threads may call one client at once.
+    many = RunContext("test", True, 60.0, 100, None, [].append, concurrent_calls=110)
+    client = AwsSession({"endpoint_url": aws.url}, many).client("lambda")
+    assert client.meta.config.max_pool_connections == 110
+
+
+def test_the_session_is_botocore_s_own_and_boto3_is_not_imported(aws):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from paradime.api import RunContext;"
+        "from paradime_aws_common.session import AwsSession;"
+        f"s = AwsSession({{'endpoint_url': {aws.url!r}}}, RunContext('t', True, 1.0, 1, None,"
+        " [].append)); s.client('lambda');"
+        "print(sorted(m for m in ('boto3', 's3transfer') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=aws.env, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
 def test_throttle_is_retryable_and_access_denied_is_final(aws):
     from botocore.exceptions import ClientError
 

@@ -203,6 +203,10 @@ class FaultProxy:
 class _QuietServer(ThreadingHTTPServer):
     """Clients that hang up (a timed-out read, a process that exits) are normal here."""
 
+    # A fan-out connects a hundred clients at once; socketserver's backlog of 5 would make
+    # most of them retry their connect a second later, which no AWS endpoint does.
+    request_queue_size = 1024
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
 
