@@ -130,9 +130,9 @@ def test_no_warning_while_the_rate_checks_every_run_every_30_seconds():
 def test_the_warning_names_the_figure_and_the_option(scripted):
     # The scripted provider's tests poll every 0.2 s at most: at 0.1 checks a second no run
     # can keep to that, so four runs are too many.
+    jobs = "ok-99-a,ok-99-b,ok-99-c,ok-99-d"
     result = run_cli(
-        ["run", "scripted-run", "--job", "ok-99-a,ok-99-b,ok-99-c,ok-99-d"]
-        + ["--poll-rate", "0.1", "--timeout-minutes", "0.02"],
+        ["run", "scripted-run", "--job", jobs, "--poll-rate", "0.1", "--timeout-minutes", "0.02"],
         env={"NO_COLOR": "1"},
     )
     lines = [line for line in result.stderr.splitlines() if "runs to wait for" in line]
