@@ -24,6 +24,7 @@ def drive(
     seed: int,
     timeout_s: float,
     max_concurrency: int = 10,
+    poll_rate_per_s: float | None = None,
 ) -> tuple[list[RunResult], dict[str, float]]:
     """Run the targets to their end; the results, and each target's end as the engine saw it."""
     from paradime.engine import Engine
@@ -51,5 +52,6 @@ def drive(
         clock=clock,
         rng=random.Random(seed),
         handle_signals=False,
+        poll_rate_per_s=poll_rate_per_s,
     ).run()
     return results, learned
