@@ -407,6 +407,7 @@ def bench_fanout() -> list[Row]:
             )
         old = side_venv("paradime-io-6.9.0", "paradime-io==6.9.0", "paradime")
         if old:
+            emulator.proxy.requests.clear()
             owall, _, _ = timed(
                 [old, "run", "aws-lambda-trigger", "--function-names", ",".join(names)], env
             )
@@ -444,9 +445,13 @@ def _raw_pool(emulator: Emulator, names: list[str], concurrency: int) -> float:
         aws_secret_access_key="y",
         config=Config(max_pool_connections=concurrency, retries={"total_max_attempts": 1}),
     )
+    def invoke(name: str) -> bytes:
+        # The same call paradime makes, the function's answer read as it reads it.
+        return bytes(client.invoke(FunctionName=name)["Payload"].read())
+
     start = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(lambda n: client.invoke(FunctionName=n, Payload=b"{}"), names))
+        list(pool.map(invoke, names))
     return time.perf_counter() - start
 
 
@@ -576,18 +581,16 @@ def bench_scale() -> list[Row]:
         rows.append(
             target_row(
                 "scale",
-                f"{count} executions of {seconds} s, --poll-rate {rate_used:g} ({label}): "
-                "worst detection delay / status checks a second / peak RSS",
+                f"{count} executions of {seconds} s, --poll-rate {rate_used:g} ({label}), "
+                "virtual time: worst detection delay / status checks a second",
                 f"{doc['late_max_s']:.0f} s / {doc['describe_per_s_mean']:g} per s (at most "
-                f"{doc['describe_peak_per_s']} in one second) / {doc['peak_rss_mb']:.0f} MB",
-                f"delay <= {bound:.0f} s (runs / rate, or 30 s), checks <= 2 x rate in any "
-                "second, RSS <= 200 MB",
+                f"{doc['describe_peak_per_s']} in one second)",
+                f"delay <= {bound:.0f} s (runs / rate, or 30 s); checks <= 2 x rate in any second",
                 doc["late_max_s"] <= bound + 2
                 and doc["describe_peak_per_s"] <= 2 * rate_used + 1
-                and doc["peak_rss_mb"] <= 200
                 and doc["statuses"] == {"SUCCEEDED": count},
-                reference=f"starts {doc['starts_span_s']:g} s apart at most "
-                f"{doc['start_peak_per_s']} a second; warnings: {len(doc['warnings'])}",
+                reference=f"{len(doc['warnings'])} poll-budget warning(s); starts over "
+                f"{doc['starts_span_s']:g} s, at most {doc['start_peak_per_s']} in one second",
             )
         )
     rows.append(_scale_process(count))

@@ -48,6 +48,7 @@ class EmulatorClock(FakeClock):
         self.cond = threading.Condition()
         self.started: set[str] = set()
         self.sleeping: dict[str, float] = {}
+        self.wakers: dict[str, threading.Event] = {}
         self.ended: set[str] = set()
 
     # moto's side
@@ -61,12 +62,20 @@ class EmulatorClock(FakeClock):
             self.cond.notify_all()
 
     def sleep(self, arn: str, seconds: float, is_running: Callable[[], bool]) -> None:
+        # Each Wait state waits on an event of its own, set when its time comes: with a thousand
+        # executions, waking every sleeper at every step of the clock would be the whole cost.
+        wake = threading.Event()
         with self.cond:
             self.sleeping[arn] = self.monotonic() + seconds
+            self.wakers[arn] = wake
+            if seconds <= 0:
+                wake.set()
             self.cond.notify_all()
-            while self.monotonic() < self.sleeping[arn] and is_running():
-                self.cond.wait(0.05)
+        while is_running() and not wake.wait(0.5):
+            pass
+        with self.cond:
             del self.sleeping[arn]
+            del self.wakers[arn]
             self.cond.notify_all()
 
     # the engine's side
@@ -84,7 +93,10 @@ class EmulatorClock(FakeClock):
         with self.cond:
             self._settle()
             super().advance(seconds)
-            self.cond.notify_all()
+            now = self.monotonic()
+            for arn, until in self.sleeping.items():
+                if until <= now:
+                    self.wakers[arn].set()
             self._settle()
 
 
