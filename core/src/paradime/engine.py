@@ -64,6 +64,7 @@ class _Run:
     cancelled: bool = False
     generation: int = 0
     last_message: str | None = None
+    attached: bool = False  # the trigger found the run already there instead of starting one
 
 
 class _Workers:
@@ -300,6 +301,7 @@ class Engine:
             return
         state: RunState = outcome
         run.state = state
+        run.attached = state.attached
         if state.status is RunStatus.RUNNING:
             self.reporter.triggered(run.target, state)
             if state.message:  # what the provider says of a run it joined or queued, say
@@ -358,6 +360,7 @@ class Engine:
             output=state.output,
             console_url=state.console_url,
             details=dict(state.details),
+            attached=run.attached,
         )
         self.reporter.finished(run.result)
 

@@ -127,6 +127,10 @@ TRIGGER_COMMAND = TriggerCommand(
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
     emoji="🐙",
+    idempotent=True,
+    idempotency_help="Airbyte runs one job per connection at a time: a job of this type still "
+    "running is joined, whoever started it; once it has ended, nothing in Airbyte tells that it "
+    "was this key's, so a rerun starts a new job.",
 )
 
 LIST_COMMAND = ListCommand(

@@ -379,6 +379,7 @@ class AirbyteSyncRunner(Runner):
             "handle": handle,
             "console_url": console_url,
             "details": details,
+            "attached": handle.joined,
         }
         if status is None:
             # A status this version does not know (Airbyte adds some): keep waiting, bounded by
