@@ -28,7 +28,15 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
 
-from paradime.api import RunError, Runner, RunResult, RunState, RunStatus, TriggerCommand
+from paradime.api import (
+    RunError,
+    Runner,
+    RunResult,
+    RunState,
+    RunStatus,
+    TriggerCommand,
+    UsageError,
+)
 from paradime.output import Reporter
 from paradime.polling import Clock, PollPolicy, RateLimiter
 
@@ -134,6 +142,9 @@ class Engine:
         self.inflight = 0
         self.signal_received: int | None = None
         self.exit_signal: int | None = None
+        # A trigger refused the input as a usage error (a different input under the
+        # idempotency key): the command exits 2.
+        self.usage_error = False
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> list[RunResult]:
@@ -160,6 +171,8 @@ class Engine:
             return 130
         if self.exit_signal == signal.SIGTERM:
             return 143
+        if self.usage_error:
+            return 2
         return None
 
     # -- signals ------------------------------------------------------------------------
@@ -283,6 +296,12 @@ class Engine:
     def _on_trigger(self, run: _Run, outcome: Any, now: float) -> None:
         if isinstance(outcome, _Skipped):
             return
+        if isinstance(outcome, UsageError):
+            # Found only by asking the remote system (the idempotency key's run has another
+            # input): this target's row says why, the others go on, the command exits 2.
+            self.usage_error = True
+            self._finish(run, RunState(RunStatus.ERROR, error=str(outcome)))
+            return
         if isinstance(outcome, BaseException):
             if (
                 isinstance(outcome, RunError)
@@ -313,6 +332,8 @@ class Engine:
             run.phase = "running"
             self._schedule(now + self.policy.first_delay(self.rng), "poll", run)
             return
+        if state.message:  # a run that had ended before this attempt, say
+            self.reporter.message(run.target, state.message)
         self._finish(run, state)
 
     def _on_poll(self, run: _Run, outcome: Any, now: float) -> None:
