@@ -10,6 +10,11 @@ one step and returns: core's engine owns retries of throttles, the poll schedule
   ``StartSyncExecution`` (the answer carries the outcome), without it ``StartExecution``, reported
   ``STARTED``. Neither is idempotent, so neither is repeated after a fault that may have reached
   Step Functions.
+* Under an idempotency key the execution name is derived from the key and the machine
+  (:func:`paradime.api.idempotency_token`), and the execution of that name is looked up with
+  ``DescribeExecution`` before any start: running, it is attached to and polled; ended, its
+  outcome is reported; with another input, the command stops with a usage error. Step Functions
+  does not deduplicate EXPRESS starts, so a key is refused for an EXPRESS machine.
 """
 
 from __future__ import annotations
@@ -25,10 +30,20 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus, UsageError
+from paradime.api import (
+    Lister,
+    OptionSource,
+    RunContext,
+    RunError,
+    Runner,
+    RunState,
+    RunStatus,
+    UsageError,
+    idempotency_token,
+)
 from paradime_aws_common.errors import error_code, to_run_error
 from paradime_aws_common.session import AwsSession, console_url
-from paradime_aws_stepfunctions.inputs import MachineRef, machine_ref, read_input_file
+from paradime_aws_stepfunctions.inputs import NAME_MAX, MachineRef, machine_ref, read_input_file
 
 SERVICE = "stepfunctions"
 AWS_ERRORS = (BotoCoreError, ClientError)
@@ -104,6 +119,13 @@ def _same_json(a: str | None, b: str) -> bool:
         return a == b
 
 
+def _clock(value: Any) -> str:
+    """A start or stop date as the user reads it (UTC, to the second)."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value or "an unknown time")
+
+
 def _existing_arn(exc: BaseException) -> str | None:
     """The execution ARN an ExecutionAlreadyExists message names."""
     match = _EXECUTION_ARN.search(str(exc))
@@ -131,6 +153,12 @@ class StepFunctionsRunner(Runner):
                 input_text = read_input_file(params["input_file"])
             except UsageError as exc:
                 raise UsageError(f"invalid value for '--input-file': {exc}") from None
+        if params.get("execution_name") is not None:
+            context.decline_idempotency_key(
+                "--execution-name names the executions itself; give one or the other"
+            )
+        self.key = context.idempotency_key
+        self.key_typed = context.option_source("idempotency_key") is OptionSource.COMMAND_LINE
         self.session = AwsSession(params, context)
         self.command = context.command
         self.wait = context.wait
@@ -145,6 +173,7 @@ class StepFunctionsRunner(Runner):
         self._listing: dict[str, threading.Lock] = {}
         self._claimed: dict[str, str] = {}
         self._attempts: dict[str, int] = {}
+        self._express_key_warned = False
 
     # -- trigger ------------------------------------------------------------------------
     def trigger(self, target: str) -> RunState:
@@ -152,15 +181,96 @@ class StepFunctionsRunner(Runner):
         assert ref.arn is not None
         region = ref.arn.region
         machine_type = self._machine_type(ref, region)
-        name, first_at = self._name_for(target)
+        keyed = self.key is not None and self._honour_key(ref, machine_type)
+        name, first_at = self._name_for(target, ref if keyed else None)
         request: dict[str, Any] = {"stateMachineArn": ref.given, "name": name}
         if self.input_text is not None:
             request["input"] = self.input_text
+        if keyed:
+            found = self._describe_named(ref, region, name)
+            if found is not None:
+                return self._found(target, region, request, found, attached=True)
         if machine_type == "EXPRESS":
             if self.wait:
                 return self._start_sync(region, request)
             return self._start_express(target, region, request)
         return self._start_standard(target, ref, region, request, first_at)
+
+    # -- the idempotency key ------------------------------------------------------------
+    def _honour_key(self, ref: MachineRef, machine_type: str) -> bool:
+        """Whether this machine's start can honour the key: not an EXPRESS one, whose starts
+        Step Functions does not deduplicate (each start of a name runs anew)."""
+        if machine_type != "EXPRESS":
+            return True
+        why = (
+            f"state machine '{ref.name}' is EXPRESS, and Step Functions does not deduplicate "
+            "EXPRESS starts: a repeat under the same name runs it again"
+        )
+        if self.key_typed:
+            raise UsageError(f"--idempotency-key cannot be honoured: {why}; nothing was started")
+        with self._lock:
+            first, self._express_key_warned = not self._express_key_warned, True
+        if first:
+            self.logger.warning(
+                f"PARADIME_IDEMPOTENCY_KEY is set, but {why}; its EXPRESS machines start without it"
+            )
+        return False
+
+    def _execution_arn(self, ref: MachineRef, region: str, name: str) -> str:
+        assert ref.arn is not None
+        a = ref.arn
+        return f"arn:{a.partition}:states:{region}:{a.account}:execution:{ref.name}:{name}"
+
+    def _describe_named(self, ref: MachineRef, region: str, name: str) -> dict[str, Any] | None:
+        """The execution of this name, if one exists (``ExecutionDoesNotExist``: ``None``)."""
+        arn = self._execution_arn(ref, region, name)
+        try:
+            return dict(self.session.client(SERVICE, region).describe_execution(executionArn=arn))
+        except ClientError as exc:
+            if error_code(exc) == "ExecutionDoesNotExist":
+                return None
+            raise to_run_error(exc, subject="DescribeExecution") from None
+        except BotoCoreError as exc:
+            raise to_run_error(exc, subject="DescribeExecution") from None
+
+    def _found(
+        self,
+        target: str,
+        region: str,
+        request: dict[str, Any],
+        existing: Mapping[str, Any],
+        *,
+        attached: bool,
+    ) -> RunState:
+        """The execution the key's name already has: attached to while it runs, reported once
+        it has ended, never started again; another input is a usage error."""
+        arn = str(existing["executionArn"])
+        name = request["name"]
+        if not _same_json(existing.get("input"), request.get("input", "{}")):
+            raise UsageError(
+                f"idempotency key '{self.key}' already started execution {arn} with a different "
+                "input; a new key starts a new execution"
+            )
+        state = self._running(target, existing, region, "STANDARD", request)
+        state.attached = attached
+        started = _clock(existing.get("startDate"))
+        outcome = self._outcome(existing, arn, region, history=True)
+        if outcome.status is RunStatus.RUNNING:
+            if attached:
+                state.message = (
+                    f"attached to execution {name}, started {started} by an earlier attempt "
+                    "under the idempotency key"
+                )
+            return state
+        ended = _clock(existing.get("stopDate"))
+        outcome.run_id, outcome.console_url, outcome.handle = arn, state.console_url, state.handle
+        outcome.details = {**state.details, **outcome.details}
+        outcome.attached = attached
+        outcome.message = (
+            f"execution {name} had ended ({existing.get('status')} at {ended}) before this "
+            "attempt: reported, not started again (a new key starts a new execution)"
+        )
+        return outcome
 
     def _resolve(self, target: str) -> MachineRef:
         """The target as an ARN; a plain name is looked up in the command's region."""
@@ -218,13 +328,19 @@ class StepFunctionsRunner(Runner):
             self._types[base] = machine_type
         return machine_type
 
-    def _name_for(self, target: str) -> tuple[str, datetime]:
-        """The target's execution name, chosen once: every retry of its start sends it again."""
+    def _name_for(self, target: str, keyed: MachineRef | None = None) -> tuple[str, datetime]:
+        """The target's execution name, chosen once: every retry of its start sends it again.
+        Under the idempotency key (``keyed``: the machine), the key's name for the machine."""
         with self._lock:
             entry = self._names.get(target)
             if entry is None:
                 now = datetime.now(timezone.utc)
-                entry = (self.execution_name or generate_execution_name(now), now)
+                name = self.execution_name or generate_execution_name(now)
+                if keyed is not None and self.key is not None:
+                    name = idempotency_token(
+                        self.key, keyed.given, max_length=NAME_MAX, label=keyed.name
+                    )
+                entry = (name, now)
                 self._names[target] = entry
         return entry
 
@@ -243,6 +359,12 @@ class StepFunctionsRunner(Runner):
             answer = client.start_execution(**request)
         except ClientError as exc:
             retried = attempt > 1 or exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+            if error_code(exc) == "ExecutionAlreadyExists" and self.key is not None:
+                # Another attempt under the key started it since the look-up (or our own
+                # earlier try, whose answer was lost): the same look-up decides.
+                found = self._describe_named(ref, region, request["name"])
+                if found is not None:
+                    return self._found(target, region, request, found, attached=not retried)
             if error_code(exc) == "ExecutionAlreadyExists" and retried:
                 return self._adopt(target, ref, region, request, first_at, exc)
             if error_code(exc) == "ExecutionAlreadyExists":
