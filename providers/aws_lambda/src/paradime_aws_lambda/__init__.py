@@ -110,6 +110,8 @@ TRIGGER_COMMAND = TriggerCommand(
     emoji="⚡",
     # An invocation cannot be stopped once Lambda has it.
     can_cancel=False,
+    idempotency_help="Lambda has no way to recognise a repeated invocation: every run of this "
+    "command invokes its functions again, so a retry invokes them twice.",
 )
 
 LIST_COMMAND = ListCommand(
