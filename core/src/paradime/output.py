@@ -81,6 +81,9 @@ class Reporter:
 
     def triggered(self, target: str, state: RunState) -> None:
         fields: dict[str, Any] = {"run_id": state.run_id} if state.run_id else {}
+        if state.attached:  # found under the idempotency key (or joined): nothing was started
+            self.logger.info("attached", target=target, emoji="🔗", **fields)
+            return
         self.logger.info("started", target=target, emoji="⏳", **fields)
 
     def message(self, target: str, message: str) -> None:
