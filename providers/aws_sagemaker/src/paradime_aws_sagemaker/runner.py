@@ -40,7 +40,7 @@ from paradime.api import (
     UsageError,
     idempotency_token,
 )
-from paradime_aws_common.errors import describe, error_code, to_run_error
+from paradime_aws_common.errors import DENIED_CODES, describe, error_code, to_run_error
 from paradime_aws_common.session import AwsSession, console_url
 from paradime_aws_sagemaker.inputs import (
     ParametersFile,
@@ -61,7 +61,6 @@ TOKEN_MIN, TOKEN_MAX = 32, 128
 # An execution created this long before this attempt's first start request (by the local clock
 # against SageMaker's) was made by an earlier attempt: the margin absorbs clock skew.
 ATTACH_SKEW = timedelta(seconds=2)
-DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
 @dataclass(frozen=True)
@@ -204,7 +203,7 @@ class PipelineRunner(Runner):
                 for p in self._all_parameters(client, handle.execution_arn)
             }
         except Exception as exc:
-            if error_code(exc) not in DENIED:
+            if error_code(exc) not in DENIED_CODES:
                 raise to_run_error(
                     exc, subject=f"pipeline '{handle.pipeline}'", run_id=handle.execution_arn
                 ) from None
