@@ -8,6 +8,7 @@ emulator shows the runs stopped. A second SIGINT exits at once.
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from typing import Any
@@ -24,8 +25,10 @@ NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
 
 def all_started(targets: list[str]) -> Any:
-    """A predicate on stderr: every target's "started" progress line is there."""
-    return lambda stderr: all(f"[{t}] started" in stderr for t in targets)
+    """A predicate on stderr: every target's "... started: <run id>" progress line is there."""
+    return lambda stderr: all(
+        re.search(rf"\[{re.escape(t)}\] [\w ]*started: ", stderr) for t in targets
+    )
 
 
 def long_machines(emulators: Any, *names: str) -> list[str]:

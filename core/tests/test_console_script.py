@@ -48,7 +48,7 @@ def wait_for_runs(proc: subprocess.Popen[str], count: int) -> str:
     assert proc.stderr is not None
     seen = ""
     deadline = time.monotonic() + 30
-    while seen.count(" started") < count and time.monotonic() < deadline:
+    while seen.count("] Started: ") < count and time.monotonic() < deadline:
         line = proc.stderr.readline()
         if not line:
             break

@@ -62,6 +62,8 @@ def test_list_command_error_lines_never_show_a_secret(fail, code):
     with registered(EchoingProvider()):
         result = run_cli(["run", "echoing-list", "--key", SECRET, "--fail", fail])
     assert result.exit_code == code
-    assert result.stderr.startswith("Error: ")
+    # After the list's heading (none for a usage error), one error line.
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: ")
+    assert sum(line.startswith("Error: ") for line in result.stderr.splitlines()) == 1
     assert "****" in result.stderr
     assert SECRET not in result.stderr + result.stdout

@@ -51,6 +51,8 @@ DECLARATIONS = (
     api.Choice,
     api.TriggerCommand,
     api.ListCommand,
+    api.TriggerDisplay,
+    api.ListDisplay,
     api.Column,
     api.RunState,
     api.RunResult,

@@ -172,7 +172,7 @@ def test_table_lists_every_target_with_status_and_run_id(scripted):
     lines = result.stdout.splitlines()
     ok_line = next(line for line in lines if line.startswith("ok "))
     fail_line = next(line for line in lines if line.startswith("fail "))
-    assert "SUCCEEDED" in ok_line and "run-ok" in ok_line
+    assert "✅ SUCCESS" in ok_line and "run-ok" in ok_line
     assert "FAILED" in fail_line and "boom" in fail_line
     assert "1 succeeded, 1 failed" in result.stdout
 
@@ -240,6 +240,21 @@ def test_table_never_cuts_an_error_behind_a_long_run_id(scripted, monkeypatch):
     result = run("--job", "ok")
     assert cause.strip() in " ".join(result.stdout.split())
     assert "run-ok" in result.stdout
+
+
+def test_table_never_splits_a_word_of_an_error_in_a_narrow_terminal(scripted, monkeypatch):
+    from paradime.api import RunState, RunStatus
+    from paradime.testing.scripted import ScriptedRunner
+
+    monkeypatch.setenv("COLUMNS", "80")
+    arn = "arn:aws:states:us-east-1:123456789012:execution:nightly-etl:a-long-execution-name"
+
+    def failing_poll(self, target, state):
+        return RunState(RunStatus.FAILED, error=f"ExecutionLimitExceededException at {arn}")
+
+    monkeypatch.setattr(ScriptedRunner, "poll", failing_poll)
+    words = run("--job", "ok").stdout.split()
+    assert "ExecutionLimitExceededException" in words and arn in words
 
 
 def test_the_runner_learns_where_each_option_value_came_from(scripted):

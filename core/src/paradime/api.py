@@ -32,6 +32,7 @@ __all__ = [
     "Column",
     "Command",
     "ListCommand",
+    "ListDisplay",
     "Lister",
     "ListerFactory",
     "Option",
@@ -48,6 +49,7 @@ __all__ = [
     "SetupError",
     "TargetOption",
     "TriggerCommand",
+    "TriggerDisplay",
     "UsageError",
     "hookimpl",
     "idempotency_token",
@@ -399,6 +401,66 @@ def lazy(path: str) -> Callable[[Mapping[str, Any], RunContext], Any]:
 
 
 @dataclass(frozen=True)
+class TriggerDisplay:
+    """The words a trigger command's progress (stderr) and results table (stdout) use.
+
+    Each text is a template filled with ``str.format`` fields; a field it does not know is left
+    as written. Core supplies everything else (timestamps, ``[target]``, durations, run ids,
+    statuses), so a provider declares only what names its own things. The defaults are neutral,
+    for providers that declare nothing.
+
+    :param heading: the banner's title. Fields: ``{command}``, ``{count}`` (targets).
+    :param trigger: the line printed as a target's trigger call starts, after ``🚀 [target]``.
+        Fields: ``{target}`` and every option's value by its key (``{invocation_type}``).
+    :param details: more lines printed with it, each after ``📝 [target]``; same fields. A line
+        naming how the run is made (``"Invocation type: {invocation_type}"``) makes a dry run
+        visibly different from a real one.
+    :param started: the line when the trigger call answers and the run goes on remotely, after
+        ``✅ [target]``. Fields: ``{target}``, ``{run_id}``.
+    :param succeeded_at_trigger: the line when the trigger call itself carried a success (a
+        synchronous invocation), after ``✅ [target]``; a run that was waited for reads
+        ``Completed successfully``.
+    :param timeout: the line of a run still unfinished at ``--timeout-minutes``. Field:
+        ``{minutes}``.
+    :param error_label: the word before an error code (``AWS Error: ResourceNotFoundException``).
+    :param error_code_key: the key of :attr:`RunResult.details` holding the remote error code
+        (``aws_error_code``); ``None``: errors are shown without a code.
+    :param results_title: the title above the results table.
+    :param target_header: the heading of the table's first column.
+    """
+
+    heading: str = "🚀 TRIGGERING {command}"
+    trigger: str = "Triggering..."
+    details: tuple[str, ...] = ()
+    started: str = "Started: {run_id}"
+    succeeded_at_trigger: str = "Completed successfully"
+    timeout: str = "Timeout waiting for the run to complete after {minutes} minutes"
+    error_label: str = "Error"
+    error_code_key: str | None = None
+    results_title: str = "📊 RESULTS"
+    target_header: str = "TARGET"
+
+
+@dataclass(frozen=True)
+class ListDisplay:
+    """The words of a list command's progress on stderr (its table or JSON stays on stdout).
+
+    :param heading: the banner's title. Field: ``{command}``.
+    :param noun: what one row is, in the closing count (``Found 3 functions``).
+    :param plural: the plural of ``noun``; default ``noun + "s"``.
+    """
+
+    heading: str = "📋 LISTING {command}"
+    noun: str = "item"
+    plural: str | None = None
+
+    def count(self, n: int) -> str:
+        """``Found 1 item`` / ``Found 3 items``."""
+        word = self.noun if n == 1 else (self.plural or f"{self.noun}s")
+        return f"Found {n} {word}"
+
+
+@dataclass(frozen=True)
 class TriggerCommand:
     """A ``paradime run`` command that triggers targets, optionally waits, and reports.
 
@@ -415,6 +477,7 @@ class TriggerCommand:
     :param aliases: hidden command names kept for old schedules.
     :param emoji: the emoji of this provider's progress lines.
     :param can_cancel: ``False`` when the remote system cannot stop a run.
+    :param display: the words of the command's progress lines and results table.
     :param idempotent: the runner honours :attr:`RunContext.idempotency_key` (each target's run
         started at most once per key). ``False`` (the default, and the case of a provider
         written before keys existed): core refuses a typed ``--idempotency-key`` (exit 2) and
@@ -435,6 +498,7 @@ class TriggerCommand:
     aliases: tuple[str, ...] = ()
     emoji: str = "🚀"
     can_cancel: bool = True
+    display: TriggerDisplay = TriggerDisplay()
     idempotent: bool = False
     idempotency_help: str = ""
 
@@ -452,6 +516,8 @@ class ListCommand:
     """A ``paradime run`` command that lists what a provider can trigger.
 
     ``provider`` is filled in by core, as for :class:`TriggerCommand`.
+
+    :param display: the words of the command's progress lines on stderr.
     """
 
     name: str
@@ -461,6 +527,7 @@ class ListCommand:
     provider: str = ""
     options: tuple[Option, ...] = ()
     aliases: tuple[str, ...] = ()
+    display: ListDisplay = ListDisplay()
 
 
 Command = TriggerCommand | ListCommand

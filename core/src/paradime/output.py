@@ -1,9 +1,12 @@
 """What the user reads: progress on stderr, the result on stdout.
 
-Progress is a banner, then a LIVE PROGRESS section of ``HH:MM:SS <emoji> [target] message``
-lines (structlog events, so ``--log-format json`` turns them into JSON lines), with a "still
-running" line now and then rather than one per poll. The result is a table, or with ``--json``
-one JSON document with the same keys for every provider.
+Progress, for a trigger command: a banner with the command's heading; for each target, as its
+trigger call starts, a ``[i/n] <emoji> target`` block with its ``HH:MM:SS <emoji> [target]
+message`` lines (structlog events, so ``--log-format json`` turns them into JSON lines); then a
+LIVE PROGRESS section for the runs being waited for, with a "Running..." line now and then
+rather than one per poll. The words that name a provider's own things (its heading, trigger
+lines, results title, first column) come from the command's :class:`~paradime.api.TriggerDisplay`.
+The result is a table, or with ``--json`` one JSON document with the same keys for every provider.
 """
 
 from __future__ import annotations
@@ -12,30 +15,47 @@ import json
 import shutil
 import textwrap
 import threading
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from paradime import log
-from paradime.api import Column, RunResult, RunState, RunStatus
+from paradime.api import Column, ListDisplay, RunResult, RunState, RunStatus, TriggerDisplay
 
+# The console's status words and emojis (the JSON keeps the RunStatus values).
 STATUS_EMOJI = {
     RunStatus.SUCCEEDED: "✅",
     RunStatus.FAILED: "❌",
-    RunStatus.TIMED_OUT: "⌛",
+    RunStatus.TIMED_OUT: "⏰",
     RunStatus.STOPPED: "🛑",
-    RunStatus.THROTTLED: "🐢",
-    RunStatus.ERROR: "💥",
+    RunStatus.THROTTLED: "⚠️",
+    RunStatus.ERROR: "❌",
     RunStatus.STARTED: "🚀",
-    RunStatus.RUNNING: "⏳",
+    RunStatus.RUNNING: "🔄",
 }
+STATUS_WORD = {status: status.value for status in RunStatus} | {RunStatus.SUCCEEDED: "SUCCESS"}
 RULE = "=" * 60
-# Runs named one by one in a "still running" report; above this, one summary line.
+TARGET_RULE = "-" * 40
+# The results table: the first column is at least this wide (longer targets widen it up to the
+# maximum, then get a line of their own), the status column this wide.
+TARGET_WIDTH = 40
+TARGET_WIDTH_MAX = 60
+STATUS_WIDTH = 15
+# The last column (run id, error) gets the rest of the terminal, and at least this much: a
+# line may then be wider than a narrow terminal, but a run id keeps its output preview beside it.
+DETAIL_WIDTH_MIN = 60
+# Runs named one by one in a "Running..." report; above this, one summary line.
 STILL_RUNNING_DETAIL_LIMIT = 10
+# "Running..." reports: this often for the first LATER_AFTER seconds, then every LATER_EVERY.
+STILL_RUNNING_EVERY_S = 30.0
+STILL_RUNNING_LATER_AFTER_S = 300.0
+STILL_RUNNING_LATER_EVERY_S = 300.0
 # The narrowest room beside a run id for a preview of the output ("output: x…"); else below it.
 OUTPUT_PREVIEW_MIN = 10
 
 
 def format_duration(seconds: float | None) -> str:
+    """A duration for the results table: ``0.4s``, ``1m 39s``, ``2h 05m``."""
     if seconds is None:
         return "-"
     if seconds < 60:
@@ -47,51 +67,158 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def format_clock(seconds: float | None) -> str:
+    """A duration for progress lines, as the spec writes it: ``0m 30s``, ``1h 2m 5s``."""
+    if seconds is None:
+        return "-"
+    hours, rest = divmod(max(0, round(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s"
+
+
+class _Fields(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+# The line of a run the trigger found instead of starting (RunState.attached).
+ATTACHED = "Attached: {run_id}"
+
+
+def fill(template: str, **fields: Any) -> str:
+    """``template`` with the fields it names filled in; unknown fields stay as written."""
+    try:
+        return template.format_map(_Fields(fields))
+    except (ValueError, IndexError, AttributeError, TypeError):
+        return template
+
+
 def _ellipsis(text: str, width: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-class Reporter:
-    """Progress for one trigger command. Thread-safe: workers report triggers as they start."""
+def display_width(text: str) -> int:
+    """Terminal columns of ``text``: wide characters and emoji presentation count two."""
+    width = 0
+    for i, char in enumerate(text):
+        if char == "\ufe0f" or unicodedata.combining(char):
+            continue
+        wide = unicodedata.east_asian_width(char) in "WF"
+        emoji = i + 1 < len(text) and text[i + 1] == "\ufe0f"
+        width += 2 if wide or emoji else 1
+    return width
 
-    def __init__(self, command: str, emoji: str = "🚀") -> None:
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
+
+
+def status_cell(status: RunStatus) -> str:
+    """``✅ SUCCESS``: the console's word for a status."""
+    return f"{STATUS_EMOJI[status]} {STATUS_WORD[status]}"
+
+
+class Reporter:
+    """Progress for one trigger command. Thread-safe: workers report triggers as they start.
+
+    :param display: the command's words (its heading, trigger lines, error label...).
+    :param params: the command's option values, for the display's templates.
+    :param wait: False under ``--no-wait-for-completion``.
+    """
+
+    def __init__(
+        self,
+        command: str,
+        emoji: str = "🚀",
+        *,
+        display: TriggerDisplay | None = None,
+        params: Mapping[str, Any] | None = None,
+        wait: bool = True,
+    ) -> None:
         self.command = command
         self.emoji = emoji
+        self.display = display or TriggerDisplay()
+        self.params = {k: "" if v is None else v for k, v in (params or {}).items()}
+        self.wait = wait
         self.logger = log.get_logger(command=command)
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.next_progress_at = float("inf")
-        self._progress_every = 30.0
+        self._progress_every = STILL_RUNNING_EVERY_S
+        self._index: dict[str, int] = {}
+        self._answered: set[str] = set()  # the trigger call answered (or the run ended)
+        self._waited: set[str] = set()  # went on remotely after its trigger call
+        self._ended: set[str] = set()
+        self._live = False  # the LIVE PROGRESS section is open
+        self._deadline_minutes: str | None = None
 
     # -- sections -----------------------------------------------------------------------
-    def banner(self, targets: Sequence[str], description: str) -> None:
-        log.write_stderr(f"\n{RULE}\n{self.emoji} {description}\n{RULE}")
-        for i, target in enumerate(targets, 1):
-            log.write_stderr(f"[{i}/{len(targets)}] {self.emoji} {target}")
+    def banner(self, targets: Sequence[str], description: str | None = None) -> None:
+        """The command's heading; each target's block follows when its trigger starts."""
+        self._index = {target: i for i, target in enumerate(targets, 1)}
+        heading = description or fill(
+            self.display.heading, command=self.command, count=len(targets)
+        )
+        log.write_stderr(f"\n{RULE}\n{heading}\n{RULE}")
 
     def live_progress(self) -> None:
-        log.write_stderr(f"\n{RULE}\n⚡ LIVE PROGRESS\n{RULE}")
+        """The engine starts waiting. The LIVE PROGRESS section opens once every trigger call
+        has answered while a run goes on remotely, or before the first "Running..." report,
+        whichever comes first; a command whose runs all ended in their trigger call
+        (synchronous invocations) has none."""
+
+    def _open_live(self) -> None:
+        with self.lock:
+            if self._live or not self.wait:
+                return
+            self._live = True
+            log.write_stderr(f"\n{RULE}\n⚡ LIVE PROGRESS\n{RULE}\n")
+
+    def _answer(self, target: str) -> None:
+        self._answered.add(target)
+        if len(self._answered) >= len(self._index) and self._waited - self._ended:
+            self._open_live()
 
     def start_clock(self, now: float) -> None:
         self.next_progress_at = now + self._progress_every
 
     # -- events -------------------------------------------------------------------------
     def triggering(self, target: str) -> None:
-        self.logger.info("triggering", target=target, emoji=self.emoji)
+        fields = {**self.params, "target": target}
+        with self.lock:
+            index = self._index.get(target)
+            if index is not None:
+                log.write_stderr(
+                    f"\n[{index}/{len(self._index)}] {self.emoji} {target}\n{TARGET_RULE}"
+                )
+            self.logger.info(fill(self.display.trigger, **fields), target=target, emoji="🚀")
+            for line in self.display.details:
+                self.logger.info(fill(line, **fields), target=target, emoji="📝")
 
     def triggered(self, target: str, state: RunState) -> None:
-        fields: dict[str, Any] = {"run_id": state.run_id} if state.run_id else {}
+        template = self.display.started
+        emoji = "✅"
         if state.attached:  # found under the idempotency key (or joined): nothing was started
-            self.logger.info("attached", target=target, emoji="🔗", **fields)
-            return
-        self.logger.info("started", target=target, emoji="⏳", **fields)
+            template, emoji = ATTACHED, "🔗"
+        extra: dict[str, Any] = {}
+        if state.run_id and "{run_id}" not in template:
+            extra["run_id"] = state.run_id
+        with self.lock:
+            self._waited.add(target)
+            self.logger.info(
+                fill(template, target=target, run_id=state.run_id or "-"),
+                target=target,
+                emoji=emoji,
+                **extra,
+            )
+            self._answer(target)
 
     def message(self, target: str, message: str) -> None:
         self.logger.info(message, target=target, emoji="🔄")
 
     def retrying(self, target: str, reason: str, delay: float, attempt: int) -> None:
         self.logger.warning(
-            f"{reason}; retrying in {delay:.1f}s (attempt {attempt + 1})", target=target, emoji="🐢"
+            f"{reason}; retrying in {delay:.1f}s (attempt {attempt + 1})", target=target, emoji="⚠️"
         )
 
     def poll_failed(self, target: str, reason: str, delay: float, failures: int) -> None:
@@ -104,29 +231,59 @@ class Reporter:
         # The traceback helps a provider author; users see the one-line error in the result.
         self.logger.debug("unexpected error", target=target, exc_info=exc)
 
-    def finished(self, result: RunResult) -> None:
+    def _error_code(self, result: RunResult) -> str | None:
+        key = self.display.error_code_key
+        code = result.details.get(key) if key else None
+        return str(code) if code else None
+
+    def _finished_text(self, result: RunResult) -> str | None:
+        """The console line of a run's end, the spec's words first, then the product's detail."""
+        status, error = result.status, result.error
+        took = format_clock(result.duration_s)
+        detail = f" - {error}" if error else ""
+        if status is RunStatus.SUCCEEDED:
+            if result.target in self._waited:
+                return f"Completed successfully ({took})"
+            return f"{fill(self.display.succeeded_at_trigger, target=result.target)} ({took})"
+        if status is RunStatus.ERROR:
+            code = self._error_code(result)
+            if code:
+                return f"{self.display.error_label}: {code}{detail}"
+            return f"Error: {error or 'unknown error'}"
+        if status is RunStatus.THROTTLED:
+            code = self._error_code(result)
+            return f"THROTTLED ({code}){detail}" if code else f"THROTTLED{detail}"
+        if status is RunStatus.TIMED_OUT:
+            if self._deadline_minutes is not None:
+                return fill(self.display.timeout, minutes=self._deadline_minutes) + detail
+            return f"Timed out ({took}){detail}"
+        if status is RunStatus.STARTED:
+            # Not waited for: its start was said already. Waited for: it could not be followed.
+            return f"Started; {error}" if self.wait and error else None
         words = {
-            RunStatus.SUCCEEDED: "succeeded",
-            RunStatus.FAILED: "failed",
-            RunStatus.TIMED_OUT: "timed out",
-            RunStatus.STOPPED: "stopped",
-            RunStatus.THROTTLED: "throttled",
-            RunStatus.ERROR: "error",
-            RunStatus.STARTED: "started (not waiting for completion)",
-            RunStatus.RUNNING: "still running",
+            RunStatus.FAILED: f"Failed ({took})",
+            RunStatus.STOPPED: "Stopped",
+            RunStatus.RUNNING: "Still running",
         }
-        text = words[result.status]
-        if result.duration_s is not None and result.status is not RunStatus.STARTED:
-            text += f" after {format_duration(result.duration_s)}"
-        if result.error:
-            text += f": {result.error}"
+        return words[status] + (f": {error}" if error else "")
+
+    def finished(self, result: RunResult) -> None:
+        text = self._finished_text(result)
         fields: dict[str, Any] = {"status": result.status.value}
         if result.run_id:
             fields["run_id"] = result.run_id
-        level = "info" if result.status in (RunStatus.SUCCEEDED, RunStatus.STARTED) else "warning"
-        getattr(self.logger, level)(
-            text, target=result.target, emoji=STATUS_EMOJI[result.status], **fields
-        )
+        ok = result.status in (RunStatus.SUCCEEDED, RunStatus.STARTED)
+        emoji = STATUS_EMOJI[result.status]
+        if result.status is RunStatus.STARTED and self.wait:
+            emoji = "⚠️"
+            ok = False
+        with self.lock:
+            self._ended.add(result.target)
+            if text is not None:
+                getattr(self.logger, "info" if ok else "warning")(
+                    text, target=result.target, emoji=emoji, **fields
+                )
+            self._answer(result.target)
 
     def maybe_still_running(
         self, running_runs: Callable[[], Sequence[tuple[str, float]]], elapsed: float, now: float
@@ -139,24 +296,33 @@ class Reporter:
         if now < self.next_progress_at:
             return
         # Every 30 s for the first five minutes, then every five minutes.
-        self._progress_every = 30.0 if elapsed < 300 else 300.0
+        self._progress_every = (
+            STILL_RUNNING_EVERY_S
+            if elapsed < STILL_RUNNING_LATER_AFTER_S
+            else STILL_RUNNING_LATER_EVERY_S
+        )
         self.next_progress_at = now + self._progress_every
         running = running_runs()
         if not running:
             return
-        if len(running) <= STILL_RUNNING_DETAIL_LIMIT:
-            for target, age in running:
+        with self.lock:
+            self._open_live()
+            if len(running) <= STILL_RUNNING_DETAIL_LIMIT:
+                for target, age in running:
+                    self.logger.info(
+                        f"Running... ({format_clock(age)} elapsed)", target=target, emoji="🔄"
+                    )
+            else:
                 self.logger.info(
-                    f"still running ({format_duration(age)} elapsed)", target=target, emoji="⏳"
+                    f"{len(running)} runs running... ({format_clock(elapsed)} elapsed)",
+                    emoji="🔄",
                 )
-        else:
-            self.logger.info(
-                f"{len(running)} runs still running ({format_duration(elapsed)} elapsed)",
-                emoji="⏳",
-            )
 
     def deadline(self, minutes: float) -> None:
-        self.logger.warning(f"timeout of {minutes:g} minutes reached", emoji="⌛")
+        with self.lock:
+            self._deadline_minutes = f"{minutes:g}"
+            self._open_live()
+            self.logger.warning(f"timeout of {minutes:g} minutes reached", emoji="⏰")
 
     def interrupted(self, signal_name: str) -> None:
         self.logger.warning(
@@ -165,6 +331,22 @@ class Reporter:
 
     def stopping(self, target: str) -> None:
         self.logger.info("stopping the remote run", target=target, emoji="🛑")
+
+
+class ListReporter:
+    """Progress of a list command on stderr: its heading, then how many rows were found."""
+
+    def __init__(self, command: str, display: ListDisplay | None = None) -> None:
+        self.command = command
+        self.display = display or ListDisplay()
+        self.logger = log.get_logger(command=command)
+
+    def heading(self) -> None:
+        title = fill(self.display.heading, command=self.command)
+        log.write_stderr(f"\n{RULE}\n{title}\n{RULE}")
+
+    def found(self, count: int, seconds: float) -> None:
+        self.logger.info(f"{self.display.count(count)} ({format_duration(seconds)})", emoji="✅")
 
 
 # -- results ---------------------------------------------------------------------------
@@ -176,22 +358,28 @@ def print_results_json(command: str, results: Sequence[RunResult], ok: bool) -> 
     log.write_stdout(json.dumps(results_document(command, results, ok), indent=2, default=str))
 
 
-def print_results_table(results: Sequence[RunResult]) -> None:
+def print_results_table(
+    results: Sequence[RunResult], display: TriggerDisplay | None = None
+) -> None:
+    """The spec's results table: the target and its status first, under the command's own
+    headings, then the product's columns (duration, run id or error)."""
+    display = display or TriggerDisplay()
     width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 200))
-    target_w = min(max([len("TARGET")] + [len(r.target) for r in results]), 50)
-    status_w = len("THROTTLED") + 3
-    fixed = target_w + status_w + 10 + 4
-    detail_w = max(20, width - fixed)
+    longest = max([len(display.target_header)] + [len(r.target) for r in results])
+    target_w = max(TARGET_WIDTH, min(longest, TARGET_WIDTH_MAX))
+    fixed = target_w + 1 + STATUS_WIDTH + 1 + 9 + 2
+    detail_w = max(DETAIL_WIDTH_MIN, width - fixed)
     lines = [
         "",
         RULE,
-        "📊 RESULTS",
+        display.results_title,
         RULE,
-        f"{'TARGET':<{target_w}}  {'STATUS':<{status_w}}{'DURATION':>9}  RUN ID / ERROR",
+        f"{_pad(display.target_header, target_w)} {_pad('STATUS', STATUS_WIDTH)} "
+        f"{'DURATION':>9}  RUN ID / ERROR",
+        f"{'-' * target_w} {'-' * STATUS_WIDTH} {'-' * 9}  {'-' * 14}",
     ]
-    indent = " " * (fixed - 2)
+    indent = " " * fixed
     for r in results:
-        status = f"{STATUS_EMOJI[r.status]} {r.status.value}"
         # Targets and run ids are never cut: they are what a reader searches for. A target too
         # long for its column gets a line of its own; a long run id runs past the column.
         target = r.target
@@ -202,7 +390,13 @@ def print_results_table(results: Sequence[RunResult]) -> None:
         more: list[str] = []
         if r.error:
             # The error is why the row is not green: never cut it; wrap it under the run id.
-            wrapped = textwrap.wrap(" ".join(r.error.split()), detail_w) or [""]
+            # Words (error codes, ARNs) are never split: a long one overflows its line.
+            wrapped = textwrap.wrap(
+                " ".join(r.error.split()),
+                detail_w,
+                break_long_words=False,
+                break_on_hyphens=False,
+            ) or [""]
             if first and len(first) + 2 + len(wrapped[0]) > detail_w:
                 more = wrapped
             else:
@@ -217,7 +411,7 @@ def print_results_table(results: Sequence[RunResult]) -> None:
             else:
                 more = [_ellipsis(f"output: {output}", detail_w)]
         lines.append(
-            f"{target:<{target_w}}  {status:<{status_w - 1}}"
+            f"{_pad(target, target_w)} {_pad(status_cell(r.status), STATUS_WIDTH)} "
             f"{format_duration(r.duration_s):>9}  {first}".rstrip()
         )
         lines.extend(f"{indent}{line}" for line in more)

@@ -292,8 +292,10 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
 
     for warning in warnings:
         logger.warning(warning)
-    reporter = Reporter(command.name, command.emoji)
-    reporter.banner(targets, f"{command.name}: {len(targets)} target(s)")
+    reporter = Reporter(
+        command.name, command.emoji, display=command.display, params=params, wait=settings.wait
+    )
+    reporter.banner(targets)
     key = context.idempotency_key
     if key is not None:
         logger.info(
@@ -343,7 +345,7 @@ def _report(
     if settings.json_output:
         print_results_json(command.name, results, ok=code == 0)
     else:
-        print_results_table(results)
+        print_results_table(results, command.display)
     if exit_override is not None:
         code = exit_override
     get_manager().notify_run_finished(command=command.name, results=results, exit_code=code)
@@ -352,11 +354,14 @@ def _report(
 
 def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     """Run a list command from its click values; returns the exit code."""
+    import time
+
     from paradime import log
-    from paradime.output import print_rows
+    from paradime.output import ListReporter, print_rows
 
     log.configure(values.get("log_level"), values.get("log_format"))
     logger = log.get_logger(command=command.name)
+    reporter = ListReporter(command.name, command.display)
     try:
         settings = CommonSettings.of(values, trigger=False)
         params = parse_options(command.options, values)
@@ -366,6 +371,8 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     except SetupError as exc:
         _echo_error(str(exc))
         return 1
+    reporter.heading()
+    started = time.monotonic()
     try:
         rows = list(lister.list())
     except RunError as exc:
@@ -375,5 +382,6 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
         logger.debug("unexpected error", exc_info=exc)
         _echo_error(f"{type(exc).__name__}: {exc}")
         return 1
+    reporter.found(len(rows), time.monotonic() - started)
     print_rows(command.columns, rows, as_json=settings.json_output)
     return 0

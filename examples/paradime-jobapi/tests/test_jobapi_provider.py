@@ -27,6 +27,21 @@ def test_a_sync_that_succeeds_exits_zero_with_the_job_id_and_result(api, jobapi)
     assert api.count("GET", JOB) == 3
 
 
+def test_the_console_speaks_of_syncs_and_connectors(api, jobapi):
+    from paradime.testing import progress_lines
+
+    api.add_connector("orders", polls=1)
+    result = jobapi("jobapi-sync", "--connector-id", "orders")
+    assert result.exit_code == 0, result.stderr
+    [job] = api.jobs_of("orders")
+    lines = progress_lines(result.stderr)
+    assert lines[2] == "🚀 TRIGGERING JOBAPI SYNCS"
+    assert "🚀 [orders] Starting sync..." in lines
+    assert f"✅ [orders] Sync started: job {job.id}" in lines
+    assert "📊 SYNC RESULTS" in result.stdout
+    assert any(line.startswith("CONNECTOR ID ") for line in result.stdout.splitlines())
+
+
 def test_every_connector_gets_a_row_in_order_and_a_failure_says_why(api, jobapi):
     api.add_connector("orders")
     api.add_connector("billing", outcome="failed", error_message="source timed out")
@@ -221,9 +236,11 @@ def test_list_connectors_reads_every_page(api, jobapi):
 def test_list_connectors_with_a_rejected_key_is_one_line_exit_1(api, jobapi):
     result = jobapi("jobapi-list-connectors", env={"JOBAPI_API_KEY": "wrong-key-123456"})
     assert result.exit_code == 1
-    assert result.stderr.strip().splitlines() == [
+    # The list's heading, then one error line.
+    assert result.stderr.strip().splitlines()[-1] == (
         "Error: could not list connectors: HTTP 401 unauthorized: invalid API key '****'"
-    ]
+    )
+    assert "📋 LISTING JOBAPI CONNECTORS" in result.stderr
 
 
 # -- the declaration -----------------------------------------------------------------------

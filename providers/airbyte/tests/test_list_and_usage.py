@@ -46,7 +46,7 @@ def test_connections_of_one_workspace(airbyte_api, airbyte):
 def test_a_listing_refused_is_one_error_line(airbyte_api, airbyte):
     result = airbyte(airbyte_api, LIST, env={"AIRBYTE_CLIENT_SECRET": "wrong-secret-value"})
     assert result.exit_code == 1
-    [line] = result.stderr.strip().splitlines()
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("Error: ")]  # after the heading
     assert line.startswith("Error: could not obtain an Airbyte access token: Airbyte rejected")
     assert "wrong-secret-value" not in result.stderr
 

@@ -123,8 +123,14 @@ def test_no_log_group_ends_started_saying_completion_is_unknown(
     row = result.json["results"][0]
     assert row["status"] == "STARTED"
     assert row["run_id"] == lambda_emulator.invoked("silent")[0].request_id
-    assert "completion could not be tracked" in row["error"]
-    assert "log group /aws/lambda/silent does not exist" in row["error"]
+    assert row["error"].startswith(
+        "completion not tracked: log group /aws/lambda/silent does not exist 0 s after the "
+        "invocation"
+    )
+    assert "needs logs:FilterLogEvents on the function's log group" in row["error"]
+    # The console says so too, not "not waiting for completion": waiting was asked for.
+    assert "⚠️ [silent] Started; completion not tracked: log group" in result.stderr
+    assert "not waiting for completion" not in result.stderr
 
 
 def test_logs_we_may_not_read_end_started_saying_why(
@@ -137,9 +143,13 @@ def test_logs_we_may_not_read_end_started_saying_why(
     assert result.exit_code == 1
     row = result.json["results"][0]
     assert row["status"] == "STARTED"
-    assert "completion could not be tracked" in row["error"]
-    assert "AccessDeniedException: not authorized to perform: logs:Filter" in row["error"]
-    assert aws_faults.count(FILTER) == 1
+    assert row["error"].startswith(
+        "completion not tracked: reading log group /aws/lambda/private was denied "
+        "(FilterLogEvents: AccessDeniedException: not authorized to perform: logs:Filter)"
+    )
+    assert "needs logs:FilterLogEvents" in row["error"]
+    assert aws_faults.count(FILTER) == 1  # concluded at the first refusal
+    assert "⚠️ [private] Started; completion not tracked: reading log group" in result.stderr
 
 
 def test_throttled_log_reads_are_retried(aws_faults, functions, lambda_emulator, fast_polling):

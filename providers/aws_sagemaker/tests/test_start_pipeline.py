@@ -156,7 +156,7 @@ def test_table_output_names_each_pipeline_and_its_status(sagemaker, pipelines, f
     pipelines("train")
     result = run_cli(["run", COMMAND, "--pipeline-name", "train,gone"])
     assert result.exit_code == 1
-    assert "train" in result.stdout and "SUCCEEDED" in result.stdout
+    assert "train" in result.stdout and "✅ SUCCESS" in result.stdout
     assert "pipeline 'gone' not found" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 

@@ -19,6 +19,7 @@ import pytest
 
 from paradime_aws_stepfunctions.testing import (
     choice_machine,
+    express_arns,
     fail_machine,
     machines,
     pass_machine,
@@ -27,7 +28,8 @@ from paradime_aws_stepfunctions.testing import (
     wait_machine,
 )
 
-__all__ = ["machines", "sfn_emulator"]  # fixtures, registered by being imported here
+# Fixtures, registered by being imported here.
+__all__ = ["express_arns", "machines", "sfn_emulator"]
 COMMAND = "aws-stepfunctions-start-execution"
 
 

@@ -2,6 +2,7 @@
 
 * :func:`run_cli` runs the real CLI in-process and returns its exit code, stdout, stderr and the
   parsed ``--json`` document;
+* :func:`progress_lines` reads stderr's progress lines without their ``HH:MM:SS`` times;
 * :func:`registered` registers a provider object for the duration of a ``with`` block, exactly as
   an entry point would (alongside, or instead of, the installed ones);
 * :mod:`paradime.testing.proxy` is a loopback HTTP proxy that injects faults (throttles, 5xx,
@@ -17,6 +18,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -74,6 +76,15 @@ def run_cli(args: Sequence[str], env: Mapping[str, str | None] | None = None) ->
         sys.stdout, sys.stderr = saved
         REDACTOR.clear()
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+_TIME = re.compile(r"^\d\d:\d\d:\d\d ")
+
+
+def progress_lines(stderr: str) -> list[str]:
+    """The lines of ``stderr``, each ``HH:MM:SS`` prefix removed: what a test compares with
+    the lines a user reads, whatever the time (``"✅ [job] Completed successfully (0m 2s)"``)."""
+    return [_TIME.sub("", line) for line in stderr.splitlines()]
 
 
 @contextlib.contextmanager

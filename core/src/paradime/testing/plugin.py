@@ -65,3 +65,12 @@ def fast_polling(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(engine, "PollPolicy", policy)
     monkeypatch.setattr(engine, "TRIGGER_BACKOFF_S", 0.05)
     return policy
+
+
+@pytest.fixture
+def frequent_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress lines ("Running... (0m 0s elapsed)") every 0.2 s instead of every 30 s."""
+    from paradime import output
+
+    monkeypatch.setattr(output, "STILL_RUNNING_EVERY_S", 0.2)
+    monkeypatch.setattr(output, "STILL_RUNNING_LATER_EVERY_S", 0.2)

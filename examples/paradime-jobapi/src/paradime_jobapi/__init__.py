@@ -15,10 +15,12 @@ from paradime.api import (
     Column,
     Command,
     ListCommand,
+    ListDisplay,
     Option,
     RunContext,
     TargetOption,
     TriggerCommand,
+    TriggerDisplay,
     UsageError,
     hookimpl,
 )
@@ -84,6 +86,14 @@ def paradime_register_commands(register: Callable[[Command], None]) -> None:
             default_timeout_minutes=120,
             poll_rate_per_s=5,
             emoji="🔄",
+            # The console's words for this provider's things; core writes the rest.
+            display=TriggerDisplay(
+                heading="🚀 TRIGGERING JOBAPI SYNCS",
+                trigger="Starting sync...",
+                started="Sync started: job {run_id}",
+                results_title="📊 SYNC RESULTS",
+                target_header="CONNECTOR ID",
+            ),
         )
     )
     register(
@@ -98,5 +108,6 @@ def paradime_register_commands(register: Callable[[Command], None]) -> None:
             ),
             factory=_connector_lister,
             options=OPTIONS,
+            display=ListDisplay(heading="📋 LISTING JOBAPI CONNECTORS", noun="connector"),
         )
     )

@@ -10,6 +10,8 @@ it imports moto only when a fixture is used, so installing it costs nothing else
 * ``aws_faults`` (per test): a :class:`~paradime.testing.proxy.FaultProxy` in front of the
   emulator, with the environment pointed at the proxy; see :func:`aws_error` and :func:`when`.
 * ``instant_botocore_retries`` (per test, opt-in): botocore's own retries without their sleeps.
+* :class:`IamPolicy`: a proxy rule that lets through only the IAM actions it allows and answers
+  every other call as AWS answers a call the caller's policy does not allow.
 
 Nothing here reaches an address other than 127.0.0.1.
 """
@@ -19,6 +21,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
+import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from paradime.testing.proxy import RESET, Delay, FaultProxy, Lost, Reply, when
+from paradime.testing.proxy import RESET, Delay, FaultProxy, Lost, ProxyRequest, Reply, when
 
 FAKE_KEY_ID = "AKIAPARADIMETESTKEY0"
 FAKE_SECRET = "paradime-test-secret-key-0123456789abcdef"
@@ -190,15 +195,73 @@ def server_error() -> Reply:
     return aws_error("ServiceException", "Internal failure injected by the fault proxy", 500)
 
 
+# -- IAM ------------------------------------------------------------------------------
+# Lambda's REST routes (API version 2015-03-31) and the IAM action each needs; the JSON-protocol
+# services name their operation in X-Amz-Target, and their IAM prefix is the SigV4 scope's.
+_LAMBDA_ROUTES = (
+    ("POST", re.compile(r"^/2015-03-31/functions/[^/]+/invocations$"), "InvokeFunction"),
+    ("GET", re.compile(r"^/2015-03-31/functions/?$"), "ListFunctions"),
+    ("GET", re.compile(r"^/2015-03-31/functions/[^/]+/configuration$"), "GetFunctionConfiguration"),
+    ("GET", re.compile(r"^/2015-03-31/functions/[^/]+$"), "GetFunction"),
+)
+
+
+def iam_action(request: ProxyRequest) -> str | None:
+    """The IAM action an AWS request needs (``states:StartExecution``), or None if unknown."""
+    service = request.service
+    if service is None:
+        return None
+    if request.target:
+        return f"{service}:{request.target.split('.')[-1]}"
+    if service == "lambda":
+        path = urllib.parse.urlsplit(request.path).path
+        for method, route, action in _LAMBDA_ROUTES:
+            if request.method == method and route.match(path):
+                return f"lambda:{action}"
+    return None
+
+
+class IamPolicy:
+    """A proxy rule enforcing an identity policy that allows exactly ``allowed`` actions.
+
+    Every other call (and any call whose action is unknown) is answered with
+    ``AccessDeniedException`` in AWS's words and recorded in :attr:`denied`.
+    ``aws_faults.add_rule(IamPolicy("states:StartExecution", ...))``.
+    """
+
+    def __init__(self, *allowed: str) -> None:
+        self.allowed = frozenset(allowed)
+        self.denied: list[str] = []
+        self.seen: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, request: ProxyRequest) -> Reply | None:
+        action = iam_action(request) or f"unknown:{request.action}"
+        with self._lock:
+            self.seen.append(action)
+            if action in self.allowed:
+                return None
+            self.denied.append(action)
+        message = (
+            f"User: arn:aws:iam::123456789012:user/paradime-test is not authorized to perform: "
+            f"{action} because no identity-based policy allows the {action} action"
+        )
+        return aws_error(
+            "AccessDeniedException", message, 403 if request.service == "lambda" else 400
+        )
+
+
 __all__ = [
     "RESET",
     "AwsEnv",
     "Delay",
     "FaultProxy",
+    "IamPolicy",
     "Lost",
     "MotoServer",
     "aws_environment",
     "aws_error",
+    "iam_action",
     "server_error",
     "throttle",
     "when",

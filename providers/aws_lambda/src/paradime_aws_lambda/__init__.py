@@ -17,13 +17,14 @@ from paradime.api import (
     Column,
     Command,
     ListCommand,
+    ListDisplay,
     Option,
     TargetOption,
     TriggerCommand,
     hookimpl,
     lazy,
 )
-from paradime_aws_common import AWS_OPTIONS
+from paradime_aws_common import AWS_OPTIONS, aws_display
 from paradime_aws_lambda.inputs import (
     INVOCATION_TYPES,
     LOG_TYPES,
@@ -37,8 +38,8 @@ INVOKE_OPTIONS: tuple[Option, ...] = (
     Option(
         "--invocation-type",
         "RequestResponse waits for the function's answer; Event queues the invocation (with "
-        "--wait-for-completion, followed through the function's CloudWatch Logs); DryRun only "
-        "checks parameters and permissions.",
+        "--wait-for-completion, followed through the function's CloudWatch Logs, which needs "
+        "logs:FilterLogEvents on its log group); DryRun only checks parameters and permissions.",
         type=Choice(INVOCATION_TYPES),
         default="RequestResponse",
     ),
@@ -89,7 +90,10 @@ TRIGGER_COMMAND = TriggerCommand(
     help="Invoke AWS Lambda functions and report each invocation's outcome.\n\n"
     "A function that fails (FunctionError) is FAILED with its errorType and errorMessage; its "
     "answer is in the --json result. An invocation is never repeated after an error that may "
-    "have reached Lambda; throttles are retried with backoff.",
+    "have reached Lambda; throttles are retried with backoff.\n\n"
+    "Permissions: lambda:InvokeFunction. Waiting for Event invocations also needs "
+    "logs:FilterLogEvents (and reads the function's log group from "
+    "lambda:GetFunctionConfiguration when allowed).",
     # Polls are CloudWatch Logs reads (Event invocations followed through their logs), and
     # FilterLogEvents is capped at 5 requests/s per account and region, a quota AWS does not
     # raise: the cap paradime keeps to, every page of a poll included.
@@ -110,6 +114,15 @@ TRIGGER_COMMAND = TriggerCommand(
     emoji="⚡",
     # An invocation cannot be stopped once Lambda has it.
     can_cancel=False,
+    display=aws_display(
+        heading="🚀 TRIGGERING AWS LAMBDA FUNCTIONS",
+        trigger="Invoking Lambda function...",
+        details=("Invocation type: {invocation_type}",),
+        started="Invocation queued: request id {run_id}",
+        succeeded_at_trigger="Invocation successful",
+        results_title="📊 INVOCATION RESULTS",
+        target_header="FUNCTION NAME",
+    ),
     idempotency_help="Lambda has no way to recognise a repeated invocation: every run of this "
     "command invokes its functions again, so a retry invokes them twice.",
 )
@@ -127,6 +140,7 @@ LIST_COMMAND = ListCommand(
     options=(*LIST_OPTIONS, *AWS_OPTIONS),
     factory=lazy("paradime_aws_lambda.runner:LambdaLister"),
     aliases=("aws-lambda-list",),
+    display=ListDisplay(heading="📋 LISTING AWS LAMBDA FUNCTIONS", noun="function"),
 )
 
 

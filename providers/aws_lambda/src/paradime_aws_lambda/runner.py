@@ -37,9 +37,10 @@ from paradime_aws_lambda.targets import FunctionRef, parse_function
 # cold start and the network, hence the margin on top of the function's configured timeout.
 MAX_FUNCTION_TIMEOUT_S = 900
 READ_TIMEOUT_MARGIN_S = 30.0
-# A function's log group appears when it first runs: until this long after an Event invocation
-# a missing group means "not run yet", after it "no logs to follow".
-LOG_GROUP_GRACE_S = 60.0
+# A function's log group appears when it first runs, within seconds of a first invocation: until
+# this long after an Event invocation a missing group means "not run yet", after it "no logs to
+# follow" (a function that logs nowhere, or elsewhere), said without a minute's wait.
+LOG_GROUP_GRACE_S = 15.0
 # Log events are searched from a little before the invocation, for clock skew.
 LOG_SEARCH_SKEW_MS = 60_000
 LIST_PAGE_SIZE = 50
@@ -493,23 +494,28 @@ class LambdaRunner(Runner):
             if time.time() - handle["invoked_at"] < LOG_GROUP_GRACE_S:
                 return RunState(
                     RunStatus.RUNNING,
-                    message=f"queued by Lambda; log group {group} does not exist yet",
+                    message=f"queued by Lambda; log group {group} does not exist yet (waiting "
+                    f"up to {LOG_GROUP_GRACE_S:g} s for the function's first run to create it)",
                     handle=handle,
                 )
             reason = (
-                f"its log group {group} does not exist (the function writes no logs, or writes "
-                "them elsewhere)"
+                f"log group {group} does not exist {LOG_GROUP_GRACE_S:g} s after the invocation "
+                "(the function writes no logs, writes them elsewhere, or has not started)"
             )
         else:
-            error = to_run_error(exc, subject=f"reading log group {group}", idempotent=True)
+            error = to_run_error(exc, subject="FilterLogEvents", idempotent=True)
             if error.retryable:
                 raise error
-            reason = f"cannot read its log group: {error.message}"
+            if code in ("AccessDeniedException", "AccessDenied"):
+                reason = f"reading log group {group} was denied ({error.message})"
+            else:
+                reason = f"cannot read log group {group} ({error.message})"
         return RunState(
             RunStatus.STARTED,
             error=(
-                f"invoked (request id {handle['request_id']}), but completion could not be "
-                f"tracked: {reason}. Lambda has no other status for Event invocations."
+                f"completion not tracked: {reason}. Following an Event invocation needs "
+                "logs:FilterLogEvents on the function's log group; Lambda has no other status "
+                "for Event invocations"
             ),
             handle=handle,
             details={"log_group": group},

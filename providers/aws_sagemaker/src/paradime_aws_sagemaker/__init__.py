@@ -16,13 +16,14 @@ from paradime.api import (
     Column,
     Command,
     ListCommand,
+    ListDisplay,
     Option,
     TargetOption,
     TriggerCommand,
     hookimpl,
     lazy,
 )
-from paradime_aws_common import AWS_OPTIONS
+from paradime_aws_common import AWS_OPTIONS, aws_display
 from paradime_aws_sagemaker.inputs import (
     load_parameters_file,
     parse_description,
@@ -71,7 +72,10 @@ TRIGGER_COMMAND = TriggerCommand(
         "Start SageMaker pipeline executions and wait for them.\n\n"
         "Each pipeline gets one execution, started with a client request token so that a "
         "retried request never starts a second one. A failed execution is reported with its "
-        "failure reason and the failed step."
+        "failure reason and the failed step.\n\n"
+        "Permissions: sagemaker:StartPipelineExecution and "
+        "sagemaker:DescribePipelineExecution. sagemaker:ListPipelineExecutionSteps names the "
+        "running and the failed steps; sagemaker:StopPipelineExecution serves --cancel-on-exit."
     ),
     service="sagemaker",
     target=TargetOption(
@@ -87,6 +91,13 @@ TRIGGER_COMMAND = TriggerCommand(
     poll_rate_per_s=POLL_RATE_PER_S,
     aliases=("aws-sagemaker-trigger",),
     emoji="🧠",
+    display=aws_display(
+        heading="🚀 TRIGGERING AWS SAGEMAKER PIPELINES",
+        trigger="Starting pipeline execution...",
+        started="Pipeline execution started: {run_id}",
+        results_title="📊 PIPELINE EXECUTION RESULTS",
+        target_header="PIPELINE NAME",
+    ),
     idempotent=True,
     idempotency_help="The client request token is <key>-<pipeline>-<hash> (32 to 128 "
     "characters), so SageMaker answers a repeat with the execution it made first: one that is "
@@ -107,6 +118,7 @@ LIST_COMMAND = ListCommand(
     factory=lazy("paradime_aws_sagemaker.runner:PipelineLister"),
     options=AWS_OPTIONS,
     aliases=("aws-sagemaker-list",),
+    display=ListDisplay(heading="📋 LISTING AWS SAGEMAKER PIPELINES", noun="pipeline"),
 )
 
 

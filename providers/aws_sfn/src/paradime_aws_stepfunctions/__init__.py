@@ -13,13 +13,14 @@ from paradime.api import (
     Column,
     Command,
     ListCommand,
+    ListDisplay,
     Option,
     TargetOption,
     TriggerCommand,
     hookimpl,
     lazy,
 )
-from paradime_aws_common import AWS_OPTIONS
+from paradime_aws_common import AWS_OPTIONS, aws_display
 from paradime_aws_stepfunctions.inputs import (
     parse_execution_name,
     parse_input,
@@ -66,7 +67,10 @@ TRIGGER_COMMAND = TriggerCommand(
     help="Start AWS Step Functions executions and wait for them.\n\n"
     "STANDARD state machines are polled with DescribeExecution; EXPRESS ones run with "
     "StartSyncExecution when waiting (they cannot be described). Failures report the "
-    "execution's error and cause.",
+    "execution's error and cause.\n\n"
+    "Permissions: states:StartExecution and states:DescribeExecution (states:ListStateMachines "
+    "for name targets). states:DescribeStateMachine lets an EXPRESS machine be waited for "
+    "(with states:StartSyncExecution); without it the type is learned from the start's answer.",
     service="states",
     target=TargetOption(
         "--state-machine-arn",
@@ -82,6 +86,14 @@ TRIGGER_COMMAND = TriggerCommand(
     poll_rate_per_s=POLL_RATE_PER_S,
     aliases=("aws-stepfunctions-trigger",),
     emoji="🔀",
+    display=aws_display(
+        heading="🚀 TRIGGERING AWS STEP FUNCTIONS STATE MACHINES",
+        trigger="Starting execution...",
+        started="Execution started: {run_id}",
+        succeeded_at_trigger="Execution completed successfully",
+        results_title="📊 EXECUTION RESULTS",
+        target_header="STATE MACHINE",
+    ),
     idempotent=True,
     idempotency_help="Each execution is named <key>-<machine>-<16 hex digits of a hash> "
     "(at most 80 characters): one that is running is attached to, one that has ended is "
@@ -101,6 +113,9 @@ LIST_COMMAND = ListCommand(
     factory=lazy("paradime_aws_stepfunctions.runner:StateMachineLister"),
     options=AWS_OPTIONS,
     aliases=("aws-stepfunctions-list",),
+    display=ListDisplay(
+        heading="📋 LISTING AWS STEP FUNCTIONS STATE MACHINES", noun="state machine"
+    ),
 )
 
 

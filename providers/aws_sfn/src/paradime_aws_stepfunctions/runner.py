@@ -10,6 +10,10 @@ one step and returns: core's engine owns retries of throttles, the poll schedule
   ``StartSyncExecution`` (the answer carries the outcome), without it ``StartExecution``, reported
   ``STARTED``. Neither is idempotent, so neither is repeated after a fault that may have reached
   Step Functions.
+* The type comes from ``DescribeStateMachine``, which the documented permissions do not include.
+  When it is denied, the machine is started with ``StartExecution`` (sent once, as the type is
+  unknown) and the execution ARN tells the type: an EXPRESS one, which cannot be described, is
+  reported ``STARTED`` with the reason its outcome is unknown.
 * Under an idempotency key the execution name is derived from the key and the machine
   (:func:`paradime.api.idempotency_token`), and the execution of that name is looked up with
   ``DescribeExecution`` before any start: running, it is attached to and polled; ended, its
@@ -72,6 +76,8 @@ _UNEXPLAINED = {
     "TIMED_OUT": "execution timed out",
     "ABORTED": "execution was aborted",
 }
+# Error codes of a refused call: DescribeStateMachine is then done without.
+DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 _EXECUTION_ARN = re.compile(r"arn:[\w-]+:states:[\w-]+:\d{12}:execution:[^'\"\s]+")
 
 
@@ -169,6 +175,7 @@ class StepFunctionsRunner(Runner):
         # Per target: its execution name and when it was chosen (before the first attempt).
         self._names: dict[str, tuple[str, datetime]] = {}
         self._types: dict[str, str] = {}
+        self._describe_denied = False
         self._by_name: dict[str, dict[str, str]] = {}
         self._listing: dict[str, threading.Lock] = {}
         self._claimed: dict[str, str] = {}
@@ -190,6 +197,8 @@ class StepFunctionsRunner(Runner):
             found = self._describe_named(ref, region, name)
             if found is not None:
                 return self._found(target, region, request, found, attached=True)
+        if machine_type is None:
+            return self._start_untyped(target, ref, region, request)
         if machine_type == "EXPRESS":
             if self.wait:
                 return self._start_sync(region, request)
@@ -309,20 +318,33 @@ class StepFunctionsRunner(Runner):
                 self._by_name[region] = found
             return found
 
-    def _machine_type(self, ref: MachineRef, region: str) -> str:
-        """STANDARD or EXPRESS; versions and aliases have their machine's type."""
+    def _machine_type(self, ref: MachineRef, region: str) -> str | None:
+        """STANDARD or EXPRESS; versions and aliases have their machine's type. ``None`` when
+        DescribeStateMachine is denied: the start's answer tells the type then."""
         base = ref.base_arn
         assert base is not None
         with self._lock:
             known = self._types.get(base)
-        if known is not None:
+            denied = self._describe_denied
+        if known is not None or denied:
             return known
         try:
             answer = self.session.client(SERVICE, region).describe_state_machine(
                 stateMachineArn=base
             )
         except AWS_ERRORS as exc:
-            raise to_run_error(exc, subject="DescribeStateMachine") from None
+            if error_code(exc) not in DENIED:
+                raise to_run_error(exc, subject="DescribeStateMachine") from None
+            # Not among the documented permissions: an optimisation, not a requirement. Not
+            # asked again once refused, so that a policy without it costs a refused call or two.
+            with self._lock:
+                first, self._describe_denied = not self._describe_denied, True
+            if first:
+                self.logger.info(
+                    f"DescribeStateMachine is not allowed ({error_code(exc)}): each machine's "
+                    "type is learned from its start's answer"
+                )
+            return None
         machine_type = str(answer.get("type") or "STANDARD")
         with self._lock:
             self._types[base] = machine_type
@@ -425,6 +447,51 @@ class StepFunctionsRunner(Runner):
         except AWS_ERRORS as exc:
             raise to_run_error(exc, subject="StartExecution", idempotent=False) from None
         return self._running(target, answer, region, "EXPRESS", request)
+
+    def _start_untyped(
+        self, target: str, ref: MachineRef, region: str, request: dict[str, Any]
+    ) -> RunState:
+        """Start a machine of unknown type; its execution ARN tells the type (``:express:``).
+
+        Sent once, like an EXPRESS start (not idempotent). An EXPRESS execution cannot be
+        described, so when waiting was asked for, its row says it started and why its outcome
+        is unknown."""
+        client = self.session.client(SERVICE, region, max_attempts=1)
+        try:
+            answer = client.start_execution(**request)
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "ExecutionAlreadyExists" and self.key is not None:
+                # Started under the key's name since the look-up: another attempt's.
+                found = self._describe_named(ref, region, request["name"])
+                if found is not None:
+                    return self._found(target, region, request, found, attached=True)
+            if error_code(exc) == "ExecutionAlreadyExists":
+                raise self._name_taken(request["name"], _existing_arn(exc)) from None
+            raise to_run_error(exc, subject="StartExecution", idempotent=False) from None
+        arn = str(answer["executionArn"])
+        machine_type = "EXPRESS" if ":express:" in arn else "STANDARD"
+        assert ref.base_arn is not None
+        with self._lock:
+            self._types.setdefault(ref.base_arn, machine_type)
+        state = self._running(target, answer, region, machine_type, request)
+        if machine_type == "EXPRESS" and self.key is not None:
+            self.logger.warning(
+                f"state machine '{ref.name}' is EXPRESS, learned only from its start (no "
+                "DescribeStateMachine): Step Functions does not deduplicate EXPRESS starts, so "
+                "the idempotency key could not be honoured for it; a retry starts it again",
+                target=target,
+            )
+        if machine_type == "STANDARD" or not self.wait:
+            return state
+        state.status = RunStatus.STARTED
+        state.handle = None
+        state.error = (
+            "completion not tracked: an EXPRESS execution cannot be described, and "
+            "DescribeStateMachine was denied, so the machine was started with StartExecution "
+            "instead of being waited for with StartSyncExecution; waiting for an EXPRESS "
+            "machine needs states:DescribeStateMachine and states:StartSyncExecution"
+        )
+        return state
 
     def _start_sync(self, region: str, request: dict[str, Any]) -> RunState:
         client = self.session.client(

@@ -14,6 +14,9 @@ after the test:
   strings): :func:`_stop_execution` passes them to the execution, as AWS records them.
 * ``StartExecution`` with a version or alias ARN fails (HTTP 500 or StateMachineDoesNotExist):
   :func:`_unqualified_start` starts the machine the qualifier belongs to.
+
+Opt-in (fixture ``express_arns``): moto names an EXPRESS machine's executions like STANDARD ones
+(``...:execution:...``); AWS names them ``...:express:...``, and cannot describe them.
 """
 
 from __future__ import annotations
@@ -81,6 +84,35 @@ def _unqualified_start(original: Callable[..., Any]) -> Callable[..., Any]:
         return original(self, state_machine_arn, *args, **kwargs)
 
     return start_execution
+
+
+def _express_arn_start(original: Callable[..., Any]) -> Callable[..., Any]:
+    def start_execution(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        answer = dict(original(self).result)
+        arn = str(answer["executionArn"])
+        for machine in self.stepfunction_backend.state_machines:
+            found = next((e for e in machine.executions if e.execution_arn == arn), None)
+            if found is not None and machine.type == "EXPRESS":
+                # arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME, as AWS names EXPRESS ones
+                head, _, tail = arn.partition(":execution:")
+                answer["executionArn"] = f"{head}:express:{tail}:{uuid.uuid4()}"
+        return ActionResult(answer)
+
+    return start_execution
+
+
+@pytest.fixture
+def express_arns(sfn_emulator: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """StartExecution of an EXPRESS machine answers an ``...:express:...`` ARN, as AWS does."""
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    monkeypatch.setattr(
+        StepFunctionResponse,
+        "start_execution",
+        _express_arn_start(StepFunctionResponse.start_execution),
+    )
 
 
 @pytest.fixture
