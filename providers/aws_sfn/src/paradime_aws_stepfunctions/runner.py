@@ -45,7 +45,7 @@ from paradime.api import (
     UsageError,
     idempotency_token,
 )
-from paradime_aws_common.errors import error_code, to_run_error
+from paradime_aws_common.errors import DENIED_CODES, error_code, to_run_error
 from paradime_aws_common.session import AwsSession, console_url
 from paradime_aws_stepfunctions.inputs import NAME_MAX, MachineRef, machine_ref, read_input_file
 
@@ -76,8 +76,6 @@ _UNEXPLAINED = {
     "TIMED_OUT": "execution timed out",
     "ABORTED": "execution was aborted",
 }
-# Error codes of a refused call: DescribeStateMachine is then done without.
-DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 _EXECUTION_ARN = re.compile(r"arn:[\w-]+:states:[\w-]+:\d{12}:execution:[^'\"\s]+")
 
 
@@ -206,9 +204,10 @@ class StepFunctionsRunner(Runner):
         return self._start_standard(target, ref, region, request, first_at)
 
     # -- the idempotency key ------------------------------------------------------------
-    def _honour_key(self, ref: MachineRef, machine_type: str) -> bool:
+    def _honour_key(self, ref: MachineRef, machine_type: str | None) -> bool:
         """Whether this machine's start can honour the key: not an EXPRESS one, whose starts
-        Step Functions does not deduplicate (each start of a name runs anew)."""
+        Step Functions does not deduplicate (each start of a name runs anew). An unknown type
+        (DescribeStateMachine refused) is tried: only a STANDARD execution can be found."""
         if machine_type != "EXPRESS":
             return True
         why = (
@@ -333,7 +332,7 @@ class StepFunctionsRunner(Runner):
                 stateMachineArn=base
             )
         except AWS_ERRORS as exc:
-            if error_code(exc) not in DENIED:
+            if error_code(exc) not in DENIED_CODES:
                 raise to_run_error(exc, subject="DescribeStateMachine") from None
             # Not among the documented permissions: an optimisation, not a requirement. Not
             # asked again once refused, so that a policy without it costs a refused call or two.
