@@ -45,7 +45,7 @@ def test_a_retry_under_the_key_attaches_to_the_running_run_and_reports_its_end(s
     assert row["output"] == {"target": "ok-3"}
     assert scripted.calls.starts == {"ok-3": 1}
     assert "attached to run run-ok-3-1, started earlier under the idempotency key" in retry.stderr
-    assert "attached run_id=run-ok-3-1" in retry.stderr
+    assert "🔗 [ok-3] Attached: run-ok-3-1" in retry.stderr
 
 
 def test_a_rerun_after_success_reports_it_with_the_same_run_id_and_starts_nothing(scripted):
