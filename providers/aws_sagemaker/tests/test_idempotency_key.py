@@ -8,7 +8,7 @@ import time
 
 from paradime.api import idempotency_token
 from paradime.testing import run_cli
-from paradime_aws_common.testing import aws_error, when
+from paradime_aws_common.testing import IamPolicy
 from paradime_aws_sagemaker.runner import ATTACH_SKEW
 
 COMMAND = "aws-sagemaker-start-pipeline"
@@ -96,13 +96,19 @@ def test_a_new_key_starts_a_new_execution(sagemaker, pipelines, fast_polling):
     assert len(sagemaker.executions("train")) == 2
 
 
-def test_without_permission_to_list_parameters_the_run_goes_on_with_one_warning(
+def test_with_only_the_documented_actions_the_run_goes_on_with_one_warning(
     sagemaker, pipelines, aws_faults, fast_polling
 ):
     pipelines("train", "score")
-    denied = aws_error("AccessDeniedException", "not authorized to perform this action")
-    aws_faults.add_rule(when(denied, action="ListPipelineParametersForExecution"))
+    policy = aws_faults.add_rule(
+        IamPolicy(
+            "sagemaker:StartPipelineExecution",
+            "sagemaker:DescribePipelineExecution",
+            "sagemaker:ListPipelines",
+        )
+    )
     result = start("--pipeline-name", "train,score", "--parameter", "Epochs=3",
                    "--idempotency-key", KEY)  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stderr.count("ListPipelineParametersForExecution is not allowed") == 1
+    assert set(policy.denied) == {"sagemaker:ListPipelineParametersForExecution"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from paradime.api import idempotency_token
+from paradime_aws_common.testing import IamPolicy
 
 KEY = "scheduled__2026-06-01T02:00:00+00:00"
 
@@ -160,3 +161,21 @@ def test_an_execution_name_and_a_key_are_one_too_many(start, machines, asl, aws_
     assert from_env.exit_code == 0, from_env.stderr
     assert [e["name"] for e in machines.executions(arn)] == ["mine"]
     assert "running without it" in from_env.stderr
+
+
+def test_the_documented_actions_suffice_under_a_key(start, machines, asl, aws_faults):
+    """Without DescribeStateMachine the type is unknown before the start: the key's execution
+    is still looked up first, and a retry attaches to it."""
+    arn = machines.arn("nightly", asl.waiting(1))
+    policy = aws_faults.add_rule(
+        IamPolicy("states:StartExecution", "states:DescribeExecution", "states:ListStateMachines")
+    )
+    args = ("--state-machine-arn", arn, "--idempotency-key", KEY, "--json")
+    first = start(*args, "--no-wait-for-completion")
+    assert first.exit_code == 0, first.stderr
+    retry = start(*args)
+    assert retry.exit_code == 0, retry.stderr
+    [row] = retry.json["results"]
+    assert (row["status"], row["attached"]) == ("SUCCEEDED", True)
+    assert len(machines.executions(arn)) == 1
+    assert set(policy.denied) == {"states:DescribeStateMachine"}
