@@ -225,4 +225,7 @@ def test_log_reads_keep_to_the_filterlogevents_quota(aws_faults, functions, lamb
     reads = [r.at for r in aws_faults.requests if r.action == FILTER]
     span = reads[-1] - reads[0]
     assert len(reads) > 10 and span > 2
-    assert len(reads) <= 5 * span + 5 + 1, (len(reads), span)
+    # A bucket of 5 a second with a burst of 5 grants at most 5 + 5 * T in any T seconds; the
+    # proxy sees requests a little after they were granted, so a loaded machine can squeeze the
+    # span it measures: half a second of room for that.
+    assert len(reads) <= 5 * (span + 0.5) + 5 + 1, (len(reads), span)
