@@ -35,3 +35,4 @@ def test_a_rerun_after_the_job_ended_starts_a_new_job_as_documented(airbyte_api,
     first_job, second_job = airbyte_api.jobs_of(orders)
     assert again.json["results"][0]["run_id"] == str(second_job.job_id) != str(first_job.job_id)
     assert again.json["results"][0]["attached"] is False
+    assert "an ended job cannot be tied to the idempotency key" in again.stderr
