@@ -2,11 +2,18 @@
 
 Every case runs the real CLI in-process with its endpoint pointed at the fault proxy, which
 counts what reaches it: a usage error must be found before any AWS call, credentials and region
-included.
+included. Standard input is never read when another usage error exists: in-process, pytest's
+stdin raises if read, so those cases would fail; through the console script, a pipe left open
+shows the command does not wait on it. Arguments holding bytes that are not UTF-8 are passed as
+bytes to the console script.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +31,9 @@ SAGEMAKER_LIST = ["run", "aws-sagemaker-list-pipelines"]
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:nightly"
 MOON = ["--aws-region", "us-moon-1"]
 NO_KEYS = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
+DEEP = "[" * 100_000
+HUGE = "9" * 5_000  # an integer beyond Python's 4,300 digits
+TOKEN = "FwoGZXIvYXdzEJr//////////wEaDExampleToken"
 
 
 @dataclass
@@ -33,6 +43,7 @@ class Bad:
     args: list[str]
     says: list[str]
     env: dict[str, str | None] = field(default_factory=dict)
+    hides: list[str] = field(default_factory=list)  # never in any output
 
 
 def files(tmp: Path) -> dict[str, str]:
@@ -42,7 +53,13 @@ def files(tmp: Path) -> dict[str, str]:
     (tmp / "one-mb.json").write_text('"' + "x" * (1024 * 1024) + '"')
     (tmp / "256-kib.json").write_text('"' + "x" * (256 * 1024) + '"')
     (tmp / "folder").mkdir()
+    (tmp / "deep.json").write_text(DEEP)
+    (tmp / "nan.json").write_text('{"learning_rate": NaN}')
+    (tmp / "huge.json").write_text(f'{{"epochs": {HUGE}}}')
     return {
+        "deep": str(tmp / "deep.json"),
+        "nan": str(tmp / "nan.json"),
+        "huge": str(tmp / "huge.json"),
         "not_json": str(tmp / "not-json.json"),
         "six_mb": str(tmp / "six-mb.json"),
         "one_mb": str(tmp / "one-mb.json"),
@@ -118,6 +135,50 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         "lambda: invalid qualifier": Bad(
             [*LAMBDA, *fn, "--qualifier", "live now"], ["'live now'", "qualifier"]
         ),
+        "lambda: payload nested 100,000 deep": Bad(
+            [*LAMBDA, *fn, "--payload", DEEP], ["--payload", "nested too deeply"]
+        ),
+        "lambda: payload with a 5,000-digit integer": Bad(
+            [*LAMBDA, *fn, "--payload", HUGE], ["--payload", "more than 4,300 digits"]
+        ),
+        "lambda: payload with NaN": Bad(
+            [*LAMBDA, *fn, "--payload", '{"x": NaN}'], ["--payload", "NaN is not a JSON value"]
+        ),
+        "lambda: payload with -Infinity": Bad(
+            [*LAMBDA, *fn, "--payload", "[-Infinity]"], ["-Infinity is not a JSON value"]
+        ),
+        "lambda: payload with bytes that are not UTF-8": Bad(
+            [*LAMBDA, *fn, "--payload", '"caf\udce9"'], ["--payload", "not UTF-8 text"]
+        ),
+        "lambda: payload file nested 100,000 deep": Bad(
+            [*LAMBDA, *fn, "--payload-file", f["deep"]], ["deep.json", "nested too deeply"]
+        ),
+        "lambda: payload file /dev/zero": Bad(
+            [*LAMBDA, *fn, "--payload-file", "/dev/zero"],
+            ["'/dev/zero' is more than 6,291,456 bytes"],
+        ),
+        "lambda: payload from standard input beside an invalid function name": Bad(
+            [*LAMBDA, "--function-name", "daily report", "--payload-file", "-"],
+            ["'daily report'", "function name"],
+        ),
+        "lambda: payload from standard input beside an unknown region": Bad(
+            [*LAMBDA, *fn, "--payload-file", "-", *MOON], ["unknown AWS region 'us-moon-1'"]
+        ),
+        "lambda: client context nested 100,000 deep": Bad(
+            [*LAMBDA, *fn, "--client-context", DEEP], ["--client-context", "nested too deeply"]
+        ),
+        "lambda: client context with a 5,000-digit integer": Bad(
+            [*LAMBDA, *fn, "--client-context", f'{{"n": {HUGE}}}'], ["more than 4,300 digits"]
+        ),
+        "lambda: client context with Infinity": Bad(
+            [*LAMBDA, *fn, "--client-context", '{"n": Infinity}'], ["Infinity is not a JSON"]
+        ),
+        "lambda: function name with a lone surrogate": Bad(
+            [*LAMBDA, "--function-name", "report\ud800"], ["--function-name", "not UTF-8"]
+        ),
+        "lambda: a token after a forgotten option name": Bad(
+            [*LAMBDA, *fn, TOKEN], ["1 unexpected extra argument, not shown"], hides=[TOKEN[:12]]
+        ),
         "lambda: client context not an object": Bad(
             [*LAMBDA, *fn, "--client-context", "[1]"], ["--client-context", "JSON object"]
         ),
@@ -126,6 +187,9 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         ),
         "lambda: zero concurrency": Bad(
             [*LAMBDA, *fn, "--max-concurrency", "0"], ["--max-concurrency", "0"]
+        ),
+        "lambda: concurrency above the maximum": Bad(
+            [*LAMBDA, *fn, "--max-concurrency", "1000000"], ["--max-concurrency", "1 to 1000"]
         ),
         "lambda: unknown region": Bad(
             [*LAMBDA, *fn, "--aws-region", "us-moon-1"], ["unknown AWS region 'us-moon-1'"]
@@ -148,6 +212,10 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         ),
         "lambda list: endpoint not a URL": Bad(
             [*LAMBDA_LIST, "--endpoint-url", "localhost:4566"], ["--endpoint-url", "not an http"]
+        ),
+        "lambda list: endpoint port out of range": Bad(
+            [*LAMBDA_LIST, "--endpoint-url", "http://127.0.0.1:99999"],
+            ["--endpoint-url", "invalid port"],
         ),
         "lambda list: unknown option": Bad([*LAMBDA_LIST, "--max-items", "5"], ["--max-items"]),
         # -- aws-stepfunctions-start-execution
@@ -177,6 +245,31 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         "sfn: input not JSON": Bad([*SFN, *sm, "--input", "{'a': 1}"], ["not valid JSON"]),
         "sfn: input file not JSON": Bad(
             [*SFN, *sm, "--input-file", f["not_json"]], ["not-json.json", "not valid JSON"]
+        ),
+        "sfn: input nested 100,000 deep": Bad(
+            [*SFN, *sm, "--input", DEEP], ["--input", "nested too deeply"]
+        ),
+        "sfn: input with a 5,000-digit integer": Bad(
+            [*SFN, *sm, "--input", f'{{"n": {HUGE}}}'], ["more than 4,300 digits"]
+        ),
+        "sfn: input with NaN": Bad([*SFN, *sm, "--input", "[NaN]"], ["NaN is not a JSON value"]),
+        "sfn: input file nested 100,000 deep": Bad(
+            [*SFN, *sm, "--input-file", f["deep"]], ["deep.json", "nested too deeply"]
+        ),
+        "sfn: input file /dev/zero": Bad(
+            [*SFN, *sm, "--input-file", "/dev/zero"], ["'/dev/zero' is more than 262,144 bytes"]
+        ),
+        "sfn: input from standard input beside an invalid state machine name": Bad(
+            [*SFN, "--state-machine-arn", "nightly etl", "--input-file", "-"], ["'nightly etl'"]
+        ),
+        "sfn: input from standard input beside an unknown region": Bad(
+            [*SFN, *sm, "--input-file", "-", "--aws-region", "us-moon-1"], ["unknown AWS region"]
+        ),
+        "sfn: execution name with bytes that are not UTF-8": Bad(
+            [*SFN, *sm, "--execution-name", "nightly-\udcff"], ["--execution-name", "not UTF-8"]
+        ),
+        "sfn: endpoint port out of range": Bad(
+            [*SFN, *sm, "--endpoint-url", "http://localhost:70000"], ["invalid port"]
         ),
         "sfn: input over 256 KiB": Bad(
             [*SFN, *sm, "--input-file", f["big_input"]], ["at most 262,144 bytes"]
@@ -251,6 +344,28 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         "sagemaker: parameters file not JSON": Bad(
             [*SAGEMAKER, *pl, "--parameters-file", f["not_json"]], ["not valid JSON"]
         ),
+        "sagemaker: parameters file nested 100,000 deep": Bad(
+            [*SAGEMAKER, *pl, "--parameters-file", f["deep"]], ["deep.json", "nested too deeply"]
+        ),
+        "sagemaker: parameters file with NaN": Bad(
+            [*SAGEMAKER, *pl, "--parameters-file", f["nan"]], ["nan.json", "NaN is not a JSON"]
+        ),
+        "sagemaker: parameters file with a 5,000-digit integer": Bad(
+            [*SAGEMAKER, *pl, "--parameters-file", f["huge"]], ["more than 4,300 digits"]
+        ),
+        "sagemaker: parameters file /dev/zero": Bad(
+            [*SAGEMAKER, *pl, "--parameters-file", "/dev/zero"],
+            ["'/dev/zero' is more than 4,194,304 bytes"],
+        ),
+        "sagemaker: parameters from standard input beside an invalid pipeline name": Bad(
+            [*SAGEMAKER, "--pipeline-name", "train!", "--parameters-file", "-"], ["'train!'"]
+        ),
+        "sagemaker: parameter with a lone surrogate": Bad(
+            [*SAGEMAKER, *pl, "--parameter", "Epochs=\ud83d"], ["--parameter", "not UTF-8"]
+        ),
+        "sagemaker: concurrency above the maximum": Bad(
+            [*SAGEMAKER, *pl, "--max-concurrency", "99999999"], ["--max-concurrency"]
+        ),
         "sagemaker: description too long": Bad(
             [*SAGEMAKER, *pl, "--description", "d" * 3073], ["3073 characters", "at most 3072"]
         ),
@@ -290,6 +405,8 @@ def test_bad_input_is_one_line_exit_2_and_no_request(name, input_files, aws_faul
     assert line.startswith("Error: ")
     for words in bad.says:
         assert words in line, line
+    for secret in bad.hides:
+        assert secret not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
     assert aws_faults.count() == 0, [r.action for r in aws_faults.requests]
@@ -307,3 +424,72 @@ def test_the_table_covers_every_command_and_at_least_thirty_inputs() -> None:
         "sagemaker",
         "sagemaker list",
     }
+
+
+# -- through the console script ------------------------------------------------------------
+def _script() -> str:
+    found = shutil.which("paradime", path=str(Path(sys.executable).parent))
+    assert found
+    return found
+
+
+def test_arguments_holding_bytes_that_are_not_utf8_are_one_line(script_env, aws_faults, ledger):
+    """The shell passes bytes: Python keeps the undecodable ones as lone surrogates (before: a
+    UnicodeEncodeError traceback when the payload was encoded)."""
+    args = [_script().encode(), b"run", b"aws-lambda-invoke", b"--function-name", b"report"]
+    completed = subprocess.run(
+        [*args, b"--payload", b'"caf\xe9"'],
+        env=script_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    [line] = completed.stderr.decode().splitlines()
+    assert line == (
+        "Error: invalid value for '--payload': not UTF-8 text (character 5 is the byte 0xe9)"
+    )
+    assert completed.stdout == b""
+    assert aws_faults.count() == 0
+    ledger.record("6", faults=1, targets=0, duplicates=0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["aws-lambda-invoke", "--function-name", "daily report", "--payload-file", "-"],
+        ["aws-lambda-invoke", "--function-name", "f", "--payload-file", "-", *MOON],
+        ["aws-stepfunctions-start-execution", "--state-machine-arn", "a b", "--input-file", "-"],
+        ["aws-sagemaker-start-pipeline", "--pipeline-name", "p!", "--parameters-file", "-"],
+    ],
+    ids=["lambda-target", "lambda-region", "sfn-target", "sagemaker-target"],
+)
+def test_standard_input_is_not_waited_on_when_another_usage_error_exists(
+    args, script_env, aws_faults, ledger
+):
+    """Standard input is a pipe nobody writes to or closes (a scheduler's, say): the usage
+    error comes at once (before: the command waited for standard input to end)."""
+    process = subprocess.Popen(
+        [_script(), "run", *args],
+        env=script_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    began = time.monotonic()
+    try:
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        assert process.stdin is not None
+        process.stdin.close()
+    assert code == 2
+    assert process.stderr is not None
+    [line] = process.stderr.read().splitlines()
+    assert line.startswith("Error: ") and "standard input" not in line
+    assert time.monotonic() - began < 30
+    assert aws_faults.count() == 0
+    ledger.record("6", faults=1, targets=0, duplicates=0)

@@ -102,3 +102,31 @@ def test_an_empty_load_list_starts_with_no_provider(broken_site, run_script, scr
     assert "no such command 'aws-lambda-invoke'" in line
     assert "PARADIME_LOAD_PLUGINS=''" in line
     ledger.record("9", faults=len(BROKEN), targets=0, duplicates=0)
+
+
+def test_a_distribution_whose_entry_points_are_not_utf8_is_skipped_with_a_warning(
+    tmp_path, emulators, run_script, script_env, ledger
+):
+    """Before: a UnicodeDecodeError traceback at start-up, for every command."""
+    info = tmp_path / "paradime_latin1-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: paradime-latin1\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_bytes(b"[paradime.providers]\ncaf\xe9 = paradime_latin1\n")
+    env = script_env(PYTHONPATH=str(tmp_path))
+    listing = run_script(["providers", "--json"], env)
+    assert listing.returncode == 0, listing.stderr
+    commands = {c for p in json.loads(listing.stdout) for c in p["commands"]}
+    assert commands >= AWS_COMMANDS
+    [warning] = listing.stderr.splitlines()
+    assert warning.startswith("Warning: distribution 'paradime-latin1' (")
+    assert warning.endswith("was skipped: its entry_points.txt is not UTF-8 text (byte 25)")
+    emulators.functions.create("report")
+    invoked = run_script(["run", "aws-lambda-invoke", "--function-name", "report"], env)
+    assert invoked.returncode == 0, invoked.stderr
+    assert "Traceback" not in invoked.stderr
+    quiet = run_script(
+        ["providers"],
+        script_env(PYTHONPATH=str(tmp_path), **{"PARADIME_DISABLE_PLUGINS": "paradime-latin1"}),
+    )
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    ledger.record("9", faults=1, targets=1, duplicates=0)

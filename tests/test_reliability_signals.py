@@ -3,7 +3,8 @@
 The console script runs as a scheduler runs it (its own process, no terminal) against the
 emulator in this process. Once every run has started, a signal: the summary names every run with
 its run id, the exit code is 130 (SIGINT) or 143 (SIGTERM), and with ``--cancel-on-exit`` the
-emulator shows the runs stopped. A second SIGINT exits at once.
+emulator shows the runs stopped. A second SIGINT exits at once. During a fan-out, a signal stops
+the sending: only the calls already on the wire complete, every other target is "not triggered".
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from paradime.testing.proxy import Delay
 from paradime_aws_common.testing import when
 
+LAMBDA = "aws-lambda-invoke"
 SFN = "aws-stepfunctions-start-execution"
 SAGEMAKER = "aws-sagemaker-start-pipeline"
 CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -136,3 +138,37 @@ def test_a_second_sigint_exits_at_once(emulators, aws_faults, spawn, script_env,
         for execution in emulators.machines.executions(arn):
             emulators.machines.client().stop_execution(executionArn=execution["executionArn"])
     ledger.record("5", faults=2, targets=len(arns), duplicates=emulators.duplicate_executions(arns))
+
+
+def test_sigint_during_a_fan_out_invokes_nothing_more(
+    emulators, aws_faults, spawn, script_env, ledger
+):
+    """60 functions, each invocation held 300 ms by the proxy, 10 at a time: SIGINT once 15
+    have reached the proxy. Only the invocations on their way then complete (at most one more
+    per worker, sent before the signal was handled); every other function is never invoked and
+    its row says so. Before: all 60 were invoked during the grace window."""
+    names = [f"fan-{i:02d}" for i in range(60)]
+    emulators.functions.create(*names)
+    aws_faults.add_rule(when(Delay(0.3), action="/invocations"))
+    process = spawn(
+        ["run", LAMBDA, "--function-name", ",".join(names), "--max-concurrency", "10", "--json"],
+        script_env(),
+    )
+    process.wait_for(lambda _stderr: aws_faults.count("/invocations") >= 15)
+    process.signal(signal.SIGINT)
+    at_signal = aws_faults.count("/invocations")
+    assert process.finish() == 130, process.stderr
+    invoked = aws_faults.count("/invocations")
+    assert invoked <= at_signal + 10, (at_signal, invoked)
+    rows = {row["target"]: row for row in process.json["results"]}
+    assert list(rows) == names
+    reached = {invocation.function for invocation in emulators.lambda_.invoked()}
+    assert len(emulators.lambda_.invoked()) == len(reached) == invoked
+    for name, row in rows.items():
+        if name in reached:  # answered during the grace window: reported as it ended
+            assert row["status"] == "SUCCEEDED", row
+        else:
+            assert row["status"] == "STOPPED", row
+            assert row["error"] == "not triggered: interrupted by SIGINT"
+    assert "Traceback" not in process.stderr
+    ledger.record("5", faults=1, targets=len(names), duplicates=emulators.duplicate_invocations())

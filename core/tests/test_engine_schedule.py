@@ -42,22 +42,36 @@ def command(rate: float = 10.0) -> TriggerCommand:
     )
 
 
-def run_engine(length_s: float, targets: list[str], rate: float = 10.0) -> tuple[Engine, Any]:
-    clock = FakeClock()
-    runner = TimedRunner(clock, length_s)
-    engine = Engine(
+def fake_time_engine(
+    runner: Runner,
+    targets: list[str],
+    clock: FakeClock,
+    *,
+    rate: float = 10.0,
+    timeout_s: float = 2 * 86400,
+    reporter: Reporter | None = None,
+    seed: int = 7,
+) -> Engine:
+    """An engine on virtual time, without signal handlers."""
+    return Engine(
         command(rate),
         runner,
         targets,
         wait=True,
-        timeout_s=2 * 86400,
+        timeout_s=timeout_s,
         max_concurrency=10,
         cancel_on_exit=False,
-        reporter=Reporter("timed"),
+        reporter=reporter or Reporter("timed"),
         clock=clock,
-        rng=random.Random(7),
+        rng=random.Random(seed),
         handle_signals=False,
     )
+
+
+def run_engine(length_s: float, targets: list[str], rate: float = 10.0) -> tuple[Engine, Any]:
+    clock = FakeClock()
+    runner = TimedRunner(clock, length_s)
+    engine = fake_time_engine(runner, targets, clock, rate=rate)
     results = engine.run()
     return engine, (runner, results, clock)
 
@@ -164,3 +178,42 @@ def test_an_interrupt_is_handled_without_waiting_for_the_next_poll():
     assert engine.exit_code_override == 130
     assert results[0].status is RunStatus.RUNNING
     assert results[0].run_id == "a"
+
+
+def test_a_target_throttled_on_every_attempt_ends_once_its_next_backoff_would_pass_the_deadline():
+    """Not at the deadline with 'not retried', and not after all six attempts: at its last
+    attempt, with the throttle's own message. The other run goes on to the deadline."""
+    from paradime.api import RunError, RunResult
+
+    clock = FakeClock()
+    attempts: list[float] = []
+    finished_at: dict[str, float] = {}
+
+    class Throttled(Runner):
+        def trigger(self, target: str) -> RunState:
+            if target == "busy":
+                return RunState(RunStatus.RUNNING, run_id=target)
+            attempts.append(clock.monotonic())
+            raise RunError(
+                "Rate exceeded (ThrottlingException)", status=RunStatus.THROTTLED, retryable=True
+            )
+
+        def poll(self, target: str, state: RunState) -> RunState:
+            return RunState(RunStatus.RUNNING)
+
+    class Recording(Reporter):
+        def finished(self, result: RunResult) -> None:
+            finished_at[result.target] = clock.monotonic()
+            super().finished(result)
+
+    start = clock.monotonic()
+    engine = fake_time_engine(
+        Throttled(), ["hot", "busy"], clock, timeout_s=10, reporter=Recording("timed"), seed=3
+    )
+    hot, busy = engine.run()
+    assert hot.status is RunStatus.THROTTLED
+    assert hot.error == "Rate exceeded (ThrottlingException)"
+    assert 2 <= len(attempts) < 6  # ended by the deadline ahead, not by the attempts spent
+    assert finished_at["hot"] == attempts[-1] < start + 10
+    assert busy.status is RunStatus.TIMED_OUT
+    assert finished_at["busy"] >= start + 10

@@ -69,3 +69,22 @@ def test_load_imports_the_module_and_attribute(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "path", [str(tmp_path)])
     (ep,) = entry_points("paradime.providers")
     assert ep.load() == 42
+
+
+def test_a_distribution_whose_entry_points_are_not_utf8_is_reported_not_read(tmp_path, monkeypatch):
+    from paradime.entrypoints import Unreadable
+
+    make_dist(tmp_path, "good-1.0.dist-info", "good", "1.0", "[paradime.providers]\ngood = g\n")
+    make_dist(tmp_path, "bad-1.0.dist-info", "bad", "1.0", "")
+    (tmp_path / "bad-1.0.dist-info" / "entry_points.txt").write_bytes(
+        b"[paradime.providers]\nb\xff = bad\n"
+    )
+    make_dist(tmp_path, "other-1.0.dist-info", "other", "1.0", "")
+    (tmp_path / "other-1.0.dist-info" / "entry_points.txt").write_bytes(b"[x]\n\xff = y\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    unreadable: list[Unreadable] = []
+    assert [ep.name for ep in entry_points("paradime.providers", unreadable)] == ["good"]
+    # Only a distribution declaring the group is reported; another one's file is not ours.
+    assert [(u.distribution, u.reason) for u in unreadable] == [
+        ("bad", "its entry_points.txt is not UTF-8 text (byte 23)")
+    ]

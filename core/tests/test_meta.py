@@ -613,3 +613,17 @@ def test_core_has_no_import_cycle():
     # ``paradime`` (the package) imports ``paradime.api`` for providers' convenience; a module
     # importing ``paradime`` itself would be the only way back, and none does.
     assert not cycles, f"import cycles through: {cycles}"
+
+
+def test_every_test_has_a_timeout(request):
+    """A test stuck in a wait fails after a bounded time (pytest-timeout, configured in the
+    workspace's pytest settings and installed in every tox env) instead of holding the CI job."""
+    assert request.config.pluginmanager.hasplugin("timeout")
+    seconds = float(request.config.getini("timeout"))
+    assert 0 < seconds <= 300
+    marker = request.node.get_closest_marker("timeout")
+    assert marker is None  # the configured value applies, not a per-test exception
+    tox = (Path(__file__).resolve().parents[2] / "tox.ini").read_text(encoding="utf-8")
+    envs = [line for line in tox.splitlines() if line.startswith("[testenv:")]
+    assert envs and tox.count("{[testenv]deps}") == len(envs)
+    assert "pytest-timeout" in tox.split("[testenv:")[0]

@@ -97,7 +97,11 @@ class RunError(Exception):
     :param retryable: True when repeating the same call cannot cause a second run (throttles,
         a poll that hit a transient fault). The engine then retries with backoff and reports
         ``status`` only when its retries are exhausted.
-    :param run_id: the run id when one is known, so that the summary never loses it.
+    :param run_id: the run id when one is known, so that the summary never loses it. On a
+        retryable ``trigger`` error it names the run the failed attempt may have started (an
+        execution name chosen before the call): core keeps it in the row if the retry never
+        comes, and stops that run with ``--cancel-on-exit``.
+    :param handle: with ``run_id``, what :meth:`Runner.cancel` needs to stop that run.
     :param retry_after_s: for a retryable error, the remote system's own word on when to try
         again (an HTTP ``Retry-After``): core waits at least this long before the retry, instead
         of only its own backoff, and never past the deadline.
@@ -112,6 +116,7 @@ class RunError(Exception):
         run_id: str | None = None,
         details: Mapping[str, Any] | None = None,
         retry_after_s: float | None = None,
+        handle: Any = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -120,6 +125,7 @@ class RunError(Exception):
         self.run_id = run_id
         self.details = dict(details or {})
         self.retry_after_s = retry_after_s
+        self.handle = handle
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from paradime import __version__
-from paradime.commands import CONTEXT, build_command
+from paradime.commands import CONTEXT, NoEchoCommand, build_command
 
 # click 8.2+ signals "no arguments, show help" with this UsageError subclass.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", None)
@@ -102,7 +102,7 @@ def run() -> None:
     """
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(cls=NoEchoCommand, context_settings=CONTEXT)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 def providers(as_json: bool) -> None:
     """List installed providers, their commands, and any that failed to load.
@@ -171,7 +171,9 @@ def invoke(argv: Sequence[str] | None = None) -> int:
         hint = ""
         if exc.ctx is not None and exc.ctx.command is not cli:
             hint = f" (see '{exc.ctx.command_path} --help')"
-        click.echo(f"Error: {' '.join(message.split())}{hint}", err=True)
+        from paradime.log import REDACTOR
+
+        click.echo(REDACTOR(f"Error: {' '.join(message.split())}{hint}"), err=True)
         return 2
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)

@@ -20,12 +20,32 @@ from paradime.api import (
     TargetOption,
     TriggerCommand,
 )
-from paradime.runs import alias_key, run_list, run_trigger
+from paradime.runs import MAX_CONCURRENCY, alias_key, run_list, run_trigger
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
 DEFAULT_MAX_CONCURRENCY = 10
 LOG_LEVEL_CHOICE = click.Choice(["debug", "info", "warning", "error"], case_sensitive=False)
 LOG_FORMAT_CHOICE = click.Choice(["console", "json"], case_sensitive=False)
+
+
+class NoEchoCommand(click.Command):
+    """A command that never echoes an unexpected extra argument: it is most often a value whose
+    option name was left out, and that value may be a secret (``--aws-session-token`` forgotten
+    before a token)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        allowed = ctx.allow_extra_args
+        ctx.allow_extra_args = True
+        rest = super().parse_args(ctx, args)
+        ctx.allow_extra_args = allowed
+        if ctx.args and not allowed:
+            count = len(ctx.args)
+            plural = "s" if count > 1 else ""
+            ctx.fail(
+                f"got {count} unexpected extra argument{plural}, not shown as it may be a "
+                "secret: is an option name missing before a value?"
+            )
+        return rest
 
 
 def log_options() -> list[click.Option]:
@@ -127,7 +147,7 @@ def _engine_params(command: TriggerCommand) -> list[click.Option]:
             type=click.INT,
             default=DEFAULT_MAX_CONCURRENCY,
             show_default=True,
-            help="Trigger calls in flight at once.",
+            help=f"Trigger calls in flight at once (at most {MAX_CONCURRENCY}).",
         ),
         click.Option(
             ["--cancel-on-exit", "cancel_on_exit"],
@@ -185,7 +205,7 @@ def build_command(declared: Command, invoked_as: str | None = None) -> click.Com
             return run_trigger(declared, values)
         return run_list(declared, values)
 
-    return click.Command(
+    return NoEchoCommand(
         name=invoked_as or declared.name,
         params=params,
         callback=callback,

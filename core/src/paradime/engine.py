@@ -6,7 +6,9 @@ One engine serves every provider. Its threads:
   event queue, keeps the poll schedule (a heap of due times), enforces the deadline and reacts
   to signals. Signal handlers only set a flag, so nothing can deadlock inside a handler.
 * a pool of ``max_concurrency`` daemon threads makes trigger calls (a synchronous Lambda invoke
-  can take 15 minutes; daemon threads never hold the process open past the deadline);
+  can take 15 minutes; daemon threads never hold the process open past the deadline). A worker
+  sends a trigger only after checking, under one lock, that no stop has come (signal, deadline):
+  once the engine winds down, the calls already on the wire are the only ones there will be;
 * a second pool of the same size makes poll and cancel calls, so slow triggers never delay the
   report of runs that already finished.
 
@@ -15,6 +17,8 @@ Provider code never sleeps and never starts threads: it makes one call per metho
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import heapq
 import itertools
 import os
@@ -26,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import FrameType
-from typing import Any
+from typing import Any, NamedTuple
 
 from paradime.api import (
     RunError,
@@ -43,8 +47,8 @@ from paradime.polling import Clock, PollPolicy, RateLimiter
 # Trigger retries of retryable errors (throttles): attempts and the first backoff.
 TRIGGER_ATTEMPTS = 6
 TRIGGER_BACKOFF_S = 1.0
-# After an interrupt: how long to wait for trigger calls already sent, so their run ids are
-# known, and for stop requests.
+# After an interrupt: how long to wait for calls already sent (triggers, so their run ids are
+# known; status checks, so a run that ended is not stopped), and for stop requests.
 INTERRUPT_GRACE_S = 10.0
 CANCEL_GRACE_S = 60.0
 # At the deadline, the same wait for trigger calls on the wire, past the deadline by at most this
@@ -57,26 +61,87 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class _Phase(enum.Enum):
+    """Where a run is; the main thread alone changes it."""
+
+    WAITING = "waiting"  # not sent: new, or waiting for the retry of its start
+    TRIGGERING = "triggering"  # handed to a trigger worker (``on_wire`` once the call is sent)
+    RUNNING = "running"  # started; its next status check is scheduled
+    POLLING = "polling"  # a status check is in flight
+    DONE = "done"
+
+
+_NOT_STARTED = (_Phase.WAITING, _Phase.TRIGGERING)
+
+
+class _Call(enum.Enum):
+    TRIGGER = "trigger"
+    POLL = "poll"
+
+
 @dataclass
 class _Run:
     index: int
     target: str
     state: RunState | None = None
-    phase: str = "pending"  # pending, triggering, running, polling, done
+    phase: _Phase = _Phase.WAITING
     started_at: datetime | None = None
     started_mono: float | None = None
     result: RunResult | None = None
     attempts: int = 0
     retry_error: RunError | None = None  # why the trigger waits for a retry, if it does
+    on_wire: bool = False  # a worker has sent this run's trigger call and not yet answered
     poll_failures: int = 0
-    cancelled: bool = False
     generation: int = 0
     last_message: str | None = None
     attached: bool = False  # the trigger found the run already there instead of starting one
 
 
+class _Event(NamedTuple):
+    """A worker's answer: the call's outcome (a RunState, an exception, or ``_NOT_SENT``)."""
+
+    call: _Call
+    run: _Run
+    generation: int
+    outcome: Any
+
+
+class _Due(NamedTuple):
+    """A scheduled call; the heap orders by time, then by ``seq`` (unique)."""
+
+    when: float
+    seq: int
+    call: _Call
+    run: _Run
+    generation: int
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """Why the engine winds down: the deadline (``signal_name`` None) or a signal."""
+
+    signal_name: str | None
+    minutes: float
+
+    @property
+    def limit(self) -> str:
+        return f"the {self.minutes:g}-minute timeout"
+
+
+class _NotSent:
+    """The outcome of a trigger job that found the engine stopping: its call was never sent."""
+
+
+_NOT_SENT = _NotSent()
+_NO_ANSWER = object()  # a stop request not answered within CANCEL_GRACE_S
+# A stop answer with one of these says the run had already ended on its own.
+_ENDED_ON_ITS_OWN = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT)
+_SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+_EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
 class _Workers:
-    """Daemon worker threads pulling jobs from a queue."""
+    """Daemon worker threads pulling jobs from a queue, started by :meth:`start`."""
 
     def __init__(self, size: int, name: str) -> None:
         self.jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -84,6 +149,8 @@ class _Workers:
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
             for i in range(max(1, size))
         ]
+
+    def start(self) -> None:
         for thread in self.threads:
             thread.start()
 
@@ -136,23 +203,32 @@ class Engine:
         self.limiter.configure(command.service, command.poll_rate_per_s)
         self.rng = rng or random.Random()
         self.handle_signals = handle_signals
-        self.events: queue.Queue[tuple[str, _Run, int, Any]] = queue.Queue()
-        self.schedule: list[tuple[float, int, str, _Run, int]] = []
+        self.events: queue.Queue[_Event] = queue.Queue()
+        self.schedule: list[_Due] = []
         self._seq = itertools.count()
         self.inflight = 0
         self.signal_received: int | None = None
         self.exit_signal: int | None = None
+        # Held by a worker while it decides to send a trigger, and by the main thread when it
+        # stops sending: no call leaves after the stop.
+        self._send_lock = threading.Lock()
+        self._stopping = False
+        # Set again when run() starts: the deadline counts from then.
+        self.start_mono = self.clock.monotonic()
+        self.deadline = self.start_mono + timeout_s
+        size = min(max_concurrency, len(self.runs))
+        self.trigger_pool = _Workers(size, "trigger")
+        self.poll_pool = _Workers(size, "poll")
         # A trigger refused the input as a usage error (a different input under the
         # idempotency key): the command exits 2.
         self.usage_error = False
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> list[RunResult]:
-        start = self.clock.monotonic()
-        self.deadline = start + self.timeout_s
-        self.start_mono = start
-        self.trigger_pool = _Workers(min(self.max_concurrency, len(self.runs)), "trigger")
-        self.poll_pool = _Workers(min(self.max_concurrency, len(self.runs)), "poll")
+        self.start_mono = self.clock.monotonic()
+        self.deadline = self.start_mono + self.timeout_s
+        self.trigger_pool.start()
+        self.poll_pool.start()
         previous = self._install_signal_handlers()
         try:
             self.reporter.live_progress()
@@ -167,13 +243,11 @@ class Engine:
 
     @property
     def exit_code_override(self) -> int | None:
-        if self.exit_signal == signal.SIGINT:
-            return 130
-        if self.exit_signal == signal.SIGTERM:
-            return 143
-        if self.usage_error:
-            return 2
-        return None
+        """130 after SIGINT, 143 after SIGTERM, 2 when a trigger refused the input as a usage
+        error, else None (the results decide)."""
+        if self.exit_signal is not None:
+            return _EXIT_CODES.get(self.exit_signal)
+        return 2 if self.usage_error else None
 
     # -- signals ------------------------------------------------------------------------
     def _install_signal_handlers(self) -> dict[int, Any]:
@@ -191,27 +265,29 @@ class Engine:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.signal_received is not None:
             # A second interrupt: the user wants out now.
-            os._exit(130 if signum == signal.SIGINT else 143)
+            os._exit(_EXIT_CODES.get(signum, 130))
         self.signal_received = signum
 
     # -- main loop ----------------------------------------------------------------------
-    def _pending(self) -> list[_Run]:
-        return [run for run in self.runs if run.phase != "done"]
+    def _unfinished(self) -> list[_Run]:
+        return [run for run in self.runs if run.phase is not _Phase.DONE]
 
     def _loop(self) -> None:
-        while self._pending():
+        minutes = self.timeout_s / 60
+        while self._unfinished():
             if self.signal_received is not None:
-                self._on_interrupt(self.signal_received)
+                self.exit_signal = self.signal_received
+                self._wind_down(_Stop(_SIGNAL_NAMES.get(self.exit_signal, "SIGINT"), minutes))
                 return
             now = self.clock.monotonic()
             if now >= self.deadline:
-                self._on_deadline()
+                self._wind_down(_Stop(None, minutes))
                 return
             self._dispatch_due(now)
             self.reporter.maybe_still_running(self._running_runs, now - self.start_mono, now)
             timeout = self.deadline - now
             if self.schedule:
-                timeout = min(timeout, max(0.0, self.schedule[0][0] - now))
+                timeout = min(timeout, max(0.0, self.schedule[0].when - now))
             timeout = min(timeout, self.reporter.next_progress_at - now)
             event = self.clock.wait(self.events, max(0.0, timeout), self.inflight > 0)
             if event is not None:
@@ -222,51 +298,65 @@ class Engine:
         return [
             (run.target, now - (run.started_mono or self.start_mono))
             for run in self.runs
-            if run.phase in ("running", "polling", "triggering")
+            if run.phase in (_Phase.RUNNING, _Phase.POLLING) or run.on_wire
         ]
 
-    def _schedule(self, when: float, kind: str, run: _Run) -> None:
-        heapq.heappush(self.schedule, (when, next(self._seq), kind, run, run.generation))
+    def _schedule(self, when: float, call: _Call, run: _Run) -> None:
+        heapq.heappush(self.schedule, _Due(when, next(self._seq), call, run, run.generation))
 
     def _dispatch_due(self, now: float) -> None:
-        while self.schedule and self.schedule[0][0] <= now:
-            _when, _, kind, run, generation = heapq.heappop(self.schedule)
-            if run.phase == "done" or generation != run.generation:
+        while self.schedule and self.schedule[0].when <= now:
+            due = heapq.heappop(self.schedule)
+            run = due.run
+            if run.phase is _Phase.DONE or due.generation != run.generation:
                 continue
-            if kind == "trigger":
+            if due.call is _Call.TRIGGER:
                 self._submit_trigger(run)
                 continue
             wait_s = self.limiter.acquire(self.command.service, now)
             if wait_s > 0:
-                self._schedule(now + wait_s, kind, run)
+                self._schedule(now + wait_s, due.call, run)
                 continue
             self._submit_poll(run)
 
     # -- calls --------------------------------------------------------------------------
     def _submit_trigger(self, run: _Run) -> None:
-        run.phase = "triggering"
+        run.phase = _Phase.TRIGGERING
         run.attempts += 1
         self.inflight += 1
         generation = run.generation
 
         def job() -> None:
-            if run.cancelled:
-                self.events.put(("trigger", run, generation, _Skipped()))
-                return
-            if run.started_at is None:
-                run.started_at = _utcnow()
-                run.started_mono = self.clock.monotonic()
+            with self._send_lock:
+                if self._stop_sending():
+                    self.events.put(_Event(_Call.TRIGGER, run, generation, _NOT_SENT))
+                    return
+                run.on_wire = True
+                first = run.started_at is None
+                if first:
+                    run.started_at = _utcnow()
+                    run.started_mono = self.clock.monotonic()
+            if first:
                 self.reporter.triggering(run.target)
             try:
                 outcome: Any = self.runner.trigger(run.target)
             except BaseException as exc:  # reported as a result, never as a traceback
                 outcome = exc
-            self.events.put(("trigger", run, generation, outcome))
+            self.events.put(_Event(_Call.TRIGGER, run, generation, outcome))
 
         self.trigger_pool.submit(job)
 
+    def _stop_sending(self) -> bool:
+        """True once no trigger may leave: a signal came (its handler sets the flag at once),
+        the deadline passed, or the engine is winding down. Called under ``_send_lock``."""
+        return (
+            self._stopping
+            or self.signal_received is not None
+            or self.clock.monotonic() >= self.deadline
+        )
+
     def _submit_poll(self, run: _Run) -> None:
-        run.phase = "polling"
+        run.phase = _Phase.POLLING
         self.inflight += 1
         state = run.state
         generation = run.generation
@@ -277,24 +367,27 @@ class Engine:
                 outcome: Any = self.runner.poll(run.target, state)
             except BaseException as exc:
                 outcome = exc
-            self.events.put(("poll", run, generation, outcome))
+            self.events.put(_Event(_Call.POLL, run, generation, outcome))
 
         self.poll_pool.submit(job)
 
     # -- events -------------------------------------------------------------------------
-    def _handle(self, event: tuple[str, _Run, int, Any]) -> None:
-        kind, run, generation, outcome = event
+    def _handle(self, event: _Event) -> None:
+        run = event.run
         self.inflight -= 1
-        if run.phase == "done" or generation != run.generation:
+        if event.call is _Call.TRIGGER:
+            run.on_wire = False
+        if run.phase is _Phase.DONE or event.generation != run.generation:
             return
         now = self.clock.monotonic()
-        if kind == "trigger":
-            self._on_trigger(run, outcome, now)
+        if event.call is _Call.TRIGGER:
+            self._on_trigger(run, event.outcome, now)
         else:
-            self._on_poll(run, outcome, now)
+            self._on_poll(run, event.outcome, now)
 
     def _on_trigger(self, run: _Run, outcome: Any, now: float) -> None:
-        if isinstance(outcome, _Skipped):
+        if outcome is _NOT_SENT:
+            run.phase = _Phase.WAITING  # never sent: the stop came first
             return
         if isinstance(outcome, UsageError):
             # Found only by asking the remote system (the idempotency key's run has another
@@ -310,11 +403,17 @@ class Engine:
             ):
                 delay = TRIGGER_BACKOFF_S * (2 ** (run.attempts - 1)) * (0.5 + self.rng.random())
                 delay = max(delay, _retry_after(outcome))
-                if now + delay < self.deadline:
-                    run.phase = "pending"
+                in_time = now + delay < self.deadline
+                # A failed start that names the run it may have started waits for the deadline
+                # like a running run (kept in its row, stopped with --cancel-on-exit); any other
+                # (a throttle: nothing started) ends now if its retry would come too late.
+                if in_time or outcome.run_id is not None:
+                    run.phase = _Phase.WAITING
                     run.retry_error = outcome
+                    if self._stopping or not in_time:
+                        return  # no retry will be made
                     self.reporter.retrying(run.target, outcome.message, delay, run.attempts)
-                    self._schedule(now + delay, "trigger", run)
+                    self._schedule(now + delay, _Call.TRIGGER, run)
                     return
             self._finish_with_error(run, outcome)
             return
@@ -329,8 +428,8 @@ class Engine:
             if not self.wait:
                 self._finish(run, _replace_status(state, RunStatus.STARTED))
                 return
-            run.phase = "running"
-            self._schedule(now + self.policy.first_delay(self.rng), "poll", run)
+            run.phase = _Phase.RUNNING
+            self._schedule(now + self.policy.first_delay(self.rng), _Call.POLL, run)
             return
         if state.message:  # a run that had ended before this attempt, say
             self.reporter.message(run.target, state.message)
@@ -350,8 +449,8 @@ class Engine:
                 self.policy.failure_backoff(run.poll_failures, self.rng), _retry_after(outcome)
             )
             self.reporter.poll_failed(run.target, _describe(outcome), delay, run.poll_failures)
-            run.phase = "running"
-            self._schedule(now + delay, "poll", run)
+            run.phase = _Phase.RUNNING
+            self._schedule(now + delay, _Call.POLL, run)
             return
         run.poll_failures = 0
         state = _merge(run.state, outcome)
@@ -362,13 +461,13 @@ class Engine:
         if state.message and state.message != run.last_message:
             run.last_message = state.message
             self.reporter.message(run.target, state.message)
-        run.phase = "running"
+        run.phase = _Phase.RUNNING
         elapsed = now - (run.started_mono or self.start_mono)
-        self._schedule(now + self.policy.interval(elapsed), "poll", run)
+        self._schedule(now + self.policy.interval(elapsed), _Call.POLL, run)
 
     # -- endings ------------------------------------------------------------------------
     def _finish(self, run: _Run, state: RunState) -> None:
-        run.phase = "done"
+        run.phase = _Phase.DONE
         run.generation += 1
         run.state = state
         run.result = RunResult(
@@ -386,53 +485,140 @@ class Engine:
         self.reporter.finished(run.result)
 
     def _finish_with_error(self, run: _Run, exc: BaseException) -> None:
+        """The row of a run ended by an error: the run id, console link and details known so
+        far, with the error's own (its output and handle are not carried over)."""
+        previous = run.state or RunState(status=RunStatus.ERROR)
         if isinstance(exc, RunError):
-            previous = run.state or RunState(status=RunStatus.ERROR)
-            state = RunState(
-                status=exc.status,
-                run_id=exc.run_id or previous.run_id,
-                error=exc.message,
-                console_url=previous.console_url,
-                details={**previous.details, **exc.details},
-            )
+            status, run_id, message, details = exc.status, exc.run_id, exc.message, exc.details
         else:
-            previous = run.state or RunState(status=RunStatus.ERROR)
-            state = RunState(
-                status=RunStatus.ERROR,
-                run_id=previous.run_id,
-                error=_describe(exc),
-                console_url=previous.console_url,
-                details=dict(previous.details),
-            )
             self.reporter.unexpected(run.target, exc)
+            status, run_id, message, details = RunStatus.ERROR, None, _describe(exc), {}
+        state = RunState(
+            status=status,
+            run_id=run_id or previous.run_id,
+            error=message,
+            console_url=previous.console_url,
+            details={**previous.details, **details},
+        )
         self._finish(run, state)
 
-    def _end_unfinished(self, status_for: Callable[[_Run], tuple[RunStatus, str]]) -> None:
-        """Give every unfinished run its final row; stop the remote ones if asked to."""
+    # -- winding down (deadline, signal) -------------------------------------------------
+    def _wind_down(self, stop: _Stop) -> None:
+        """Stop sending, use the answers of calls already on the wire during the grace window,
+        then give every unfinished run its final row, stopping the remote ones if asked to."""
+        if stop.signal_name is not None:
+            self.reporter.interrupted(stop.signal_name)
+            grace_until = self.clock.monotonic() + INTERRUPT_GRACE_S
+        else:
+            self.reporter.deadline(stop.minutes)
+            grace_until = self.deadline + DEADLINE_GRACE_S
+        with self._send_lock:
+            self._stopping = True
+        self._await_calls(grace_until)
         to_cancel: list[_Run] = []
-        for run in self._pending():
-            run.cancelled = True
-            started = run.state is not None and run.state.run_id is not None
-            if (
-                started
-                and run.phase != "pending"
-                and self.cancel_on_exit
-                and self.command.can_cancel
-            ):
+        for run in self._unfinished():
+            status, error = self._ending(run, stop)
+            base = run.state or self._retry_state(run) or RunState(status=status)
+            if self._should_cancel(run):
+                run.state = base
                 to_cancel.append(run)
                 continue
-            status, error = status_for(run)
-            base = run.state or RunState(status=status)
             self._finish(run, _replace_status(base, status, error))
         if to_cancel:
-            self._cancel_runs(to_cancel, status_for)
+            self._cancel_runs(to_cancel, stop)
 
-    def _cancel_runs(
-        self, runs: list[_Run], status_for: Callable[[_Run], tuple[RunStatus, str]]
-    ) -> None:
+    def _await_calls(self, limit: float) -> None:
+        """Wait until ``limit`` (monotonic) for the answers of trigger calls on the wire (so a
+        run that started is reported with its run id, not lost) and of status checks in flight
+        (so a run that ended is reported as it ended, and not sent a stop request). Answers are
+        handled as usual; the retries and polls they would schedule are never made."""
+        while any(run.on_wire or run.phase is _Phase.POLLING for run in self._unfinished()):
+            now = self.clock.monotonic()
+            if now >= limit:
+                break
+            event = self.clock.wait(self.events, limit - now, True)
+            if event is not None:
+                self._handle(event)
+
+    def _ending(self, run: _Run, stop: _Stop) -> tuple[RunStatus, str]:
+        """The status and reason of a run unfinished at ``stop`` (for a run asked to stop, the
+        reason ``cancel`` is given; the row adds what the remote system answered)."""
+        name, limit = stop.signal_name, stop.limit
+        stoppable = self.cancel_on_exit and self.command.can_cancel
+        if run.on_wire:  # no answer in the grace window
+            if name is not None:
+                return (
+                    RunStatus.ERROR,
+                    f"interrupted by {name} while the trigger call was in flight; "
+                    "the run may have started",
+                )
+            return (
+                RunStatus.TIMED_OUT,
+                f"no answer from the trigger call before {limit}; the run may still complete",
+            )
+        error = run.retry_error
+        if run.phase in _NOT_STARTED and error is not None:  # every attempt so far failed
+            if name is None:
+                return error.status, f"{error.message}; not retried after {limit}"
+            if error.run_id is None:  # nothing started (a throttle, say)
+                return (
+                    RunStatus.STOPPED,
+                    f"not triggered: interrupted by {name} (last attempt: {error.message})",
+                )
+            waiting = (
+                f"interrupted by {name} while waiting to retry a start that may have started "
+                f"the run ({error.message})"
+            )
+            if stoppable:
+                return RunStatus.STOPPED, waiting
+            return RunStatus.ERROR, f"{waiting}; {self._stop_hint}"
+        if run.phase in _NOT_STARTED or run.state is None:
+            if name is not None:
+                return RunStatus.STOPPED, f"not triggered: interrupted by {name}"
+            return RunStatus.STOPPED, f"not triggered before {limit}"
+        if name is not None:
+            if stoppable:
+                return RunStatus.STOPPED, f"interrupted by {name}"
+            return (
+                RunStatus.RUNNING,
+                f"interrupted by {name}; still running remotely ({self._stop_hint})",
+            )
+        if stoppable:
+            return RunStatus.TIMED_OUT, f"still running at {limit}"
+        return RunStatus.TIMED_OUT, f"still running at {limit}; not stopped ({self._stop_hint})"
+
+    @property
+    def _stop_hint(self) -> str:
+        if self.command.can_cancel:
+            return "--cancel-on-exit stops it"
+        return f"{self.command.name} cannot stop its runs"
+
+    @staticmethod
+    def _retry_state(run: _Run) -> RunState | None:
+        """A start waiting for its retry whose failed attempt may have started a run: the
+        run id, handle and details the provider gave for it (execution name, client token)."""
+        error = run.retry_error
+        if error is None or (error.run_id is None and not error.details):
+            return None
+        return RunState(
+            RunStatus.RUNNING, run_id=error.run_id, handle=error.handle, details=error.details
+        )
+
+    def _should_cancel(self, run: _Run) -> bool:
+        """Stop it remotely: asked to, the provider can, and the remote system may know the run
+        (it started, or a start waiting for its retry names the run it may have started)."""
+        if not (self.cancel_on_exit and self.command.can_cancel) or run.on_wire:
+            return False
+        if run.phase in _NOT_STARTED:
+            return run.retry_error is not None and run.retry_error.run_id is not None
+        return run.state is not None and run.state.run_id is not None
+
+    def _cancel_runs(self, runs: list[_Run], stop: _Stop) -> None:
+        """Ask for every stop at once; each row says what the remote system answered, within
+        CANCEL_GRACE_S in all."""
         answers: queue.Queue[tuple[_Run, Any]] = queue.Queue()
         for run in runs:
-            status, reason = status_for(run)
+            _status, reason = self._ending(run, stop)
             self.reporter.stopping(run.target)
 
             def job(run: _Run = run, reason: str = reason) -> None:
@@ -451,132 +637,52 @@ class Engine:
             except queue.Empty:
                 continue
             waiting.discard(run.index)
-            status, reason = status_for(run)
-            assert run.state is not None
-            if isinstance(answer, BaseException):
-                error = f"{reason}; the request to stop it failed: {_describe(answer)}"
-            else:
-                remote = answer.status.value if isinstance(answer, RunState) else "unknown"
-                error = f"{reason}; stop requested (remote status: {remote})"
-                if isinstance(answer, RunState) and answer.error:
-                    error += f": {answer.error}"
-            self._finish(run, _replace_status(run.state, status, error))
+            self._finish_stopped(run, stop, answer)
         for run in runs:
             if run.index in waiting:
-                status, reason = status_for(run)
-                assert run.state is not None
-                error = f"{reason}; no answer to the request to stop it"
-                self._finish(run, _replace_status(run.state, status, error))
+                self._finish_stopped(run, stop, _NO_ANSWER)
 
-    @property
-    def _stop_hint(self) -> str:
-        if self.command.can_cancel:
-            return "--cancel-on-exit stops it"
-        return f"{self.command.name} cannot stop its runs"
-
-    def _on_deadline(self) -> None:
-        minutes = self.timeout_s / 60
-        self.reporter.deadline(minutes)
-        for run in self.runs:
-            if run.phase == "pending":
-                run.cancelled = True
-        self._await_triggers(self.deadline + DEADLINE_GRACE_S)
-
-        def status_for(run: _Run) -> tuple[RunStatus, str]:
-            limit = f"the {minutes:g}-minute timeout"
-            if run.phase == "pending" and run.retry_error is not None:
-                # Every attempt so far was refused (a throttle): nothing can still start.
-                error = run.retry_error
-                return error.status, f"{error.message}; not retried after {limit}"
-            if run.phase == "pending" and run.started_at is None:
-                return RunStatus.TIMED_OUT, f"not triggered before {limit}"
-            if run.phase == "triggering" or run.state is None:
-                return (
-                    RunStatus.TIMED_OUT,
-                    f"no answer from the trigger call before {limit}; the run may still complete",
-                )
-            if self.cancel_on_exit and self.command.can_cancel:
-                return RunStatus.TIMED_OUT, f"still running at {limit}"
-            return (
-                RunStatus.TIMED_OUT,
-                f"still running at {limit}; not stopped ({self._stop_hint})",
-            )
-
-        self._end_unfinished(status_for)
-
-    def _await_triggers(self, limit: float) -> None:
-        """Trigger calls already on the wire: wait for their answers until ``limit`` (monotonic),
-        so that a run that started is reported with its run id, not lost. Answers are handled as
-        usual; retries and polls they would schedule are left to the caller's ending."""
-        while any(r.phase == "triggering" and r.started_at is not None for r in self.runs):
-            now = self.clock.monotonic()
-            if now >= limit:
-                break
-            try:
-                kind, run, generation, outcome = self.events.get(timeout=min(0.2, limit - now))
-            except queue.Empty:
-                continue
-            self.inflight -= 1
-            if kind != "trigger" or run.phase == "done" or generation != run.generation:
-                continue
-            if isinstance(outcome, _Skipped):
-                run.phase = "pending"
-                continue
-            self._on_trigger(run, outcome, self.clock.monotonic())
-
-    def _on_interrupt(self, signum: int) -> None:
-        self.exit_signal = signum
-        name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
-        self.reporter.interrupted(name)
-        for run in self.runs:
-            if run.phase == "pending":
-                run.cancelled = True
-        self._await_triggers(self.clock.monotonic() + INTERRUPT_GRACE_S)
-
-        def status_for(run: _Run) -> tuple[RunStatus, str]:
-            if run.started_at is None or run.phase == "pending":
-                return RunStatus.STOPPED, f"not triggered: interrupted by {name}"
-            if run.phase == "triggering" or run.state is None:
-                return (
-                    RunStatus.ERROR,
-                    f"interrupted by {name} while the trigger call was in flight; "
-                    "the run may have started",
-                )
-            if self.cancel_on_exit and self.command.can_cancel:
-                return RunStatus.STOPPED, f"interrupted by {name}"
-            return (
-                RunStatus.RUNNING,
-                f"interrupted by {name}; still running remotely ({self._stop_hint})",
-            )
-
-        self._end_unfinished(status_for)
-
-
-class _Skipped:
-    """A trigger job that found its run cancelled before it started."""
+    def _finish_stopped(self, run: _Run, stop: _Stop, answer: Any) -> None:
+        """The row of a run asked to stop: ``answer`` is what ``cancel`` returned or raised,
+        or ``_NO_ANSWER`` when it did not answer in time."""
+        status, reason = self._ending(run, stop)
+        assert run.state is not None
+        if isinstance(answer, RunState) and answer.status in _ENDED_ON_ITS_OWN:
+            # The run had ended before the stop request reached it: report how.
+            ended = _merge(run.state, answer)
+            if ended.status is RunStatus.SUCCEEDED:
+                ended = dataclasses.replace(ended, error=None)
+            self._finish(run, ended)
+            return
+        if answer is _NO_ANSWER:
+            error = f"{reason}; no answer to the request to stop it"
+        elif isinstance(answer, BaseException):
+            error = f"{reason}; the request to stop it failed: {_describe(answer)}"
+        else:
+            remote = answer.status.value if isinstance(answer, RunState) else "unknown"
+            error = f"{reason}; stop requested (remote status: {remote})"
+            if isinstance(answer, RunState) and answer.error:
+                error += f": {answer.error}"
+        self._finish(run, _replace_status(run.state, status, error))
 
 
 def _replace_status(state: RunState, status: RunStatus, error: str | None = None) -> RunState:
-    return RunState(
+    """``state`` with a new status (and error, when given)."""
+    return dataclasses.replace(
+        state,
         status=status,
-        run_id=state.run_id,
         error=error if error is not None else state.error,
-        output=state.output,
-        console_url=state.console_url,
-        message=state.message,
-        handle=state.handle,
         details=dict(state.details),
     )
 
 
 def _merge(previous: RunState, new: RunState) -> RunState:
-    return RunState(
-        status=new.status,
+    """A poll's answer over what was known: the fields it leaves empty keep their value."""
+    return dataclasses.replace(
+        new,
         run_id=new.run_id or previous.run_id,
-        error=new.error,
         output=new.output if new.output is not None else previous.output,
         console_url=new.console_url or previous.console_url,
-        message=new.message,
         handle=new.handle if new.handle is not None else previous.handle,
         details={**previous.details, **new.details},
     )

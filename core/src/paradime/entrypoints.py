@@ -4,7 +4,9 @@
 ``paradime run --help``) to answer what a few small text files say. This reads the same files
 directly: every ``*.dist-info`` / ``*.egg-info`` folder on ``sys.path``, its
 ``entry_points.txt``, and the ``Name`` / ``Version`` lines of its metadata. As with
-``importlib.metadata``, the first distribution of a name on ``sys.path`` wins.
+``importlib.metadata``, the first distribution of a name on ``sys.path`` wins. A distribution
+whose ``entry_points.txt`` names the group but is not UTF-8 text is reported, not read: one
+broken file must not take the CLI down.
 """
 
 from __future__ import annotations
@@ -41,12 +43,27 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _read(path: str) -> str | None:
+@dataclass(frozen=True)
+class Unreadable:
+    """A distribution whose ``entry_points.txt`` names the group but cannot be read as text."""
+
+    distribution: str
+    path: str
+    reason: str
+
+
+def _read_bytes(path: str) -> bytes | None:
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, "rb") as handle:
             return handle.read()
     except OSError:
         return None
+
+
+def _read(path: str) -> str | None:
+    """A metadata file's text; bytes that are not UTF-8 are replaced (only names are read)."""
+    data = _read_bytes(path)
+    return None if data is None else data.decode("utf-8", "replace")
 
 
 def _headers(folder: str) -> tuple[str | None, str | None]:
@@ -78,8 +95,9 @@ def _section(text: str, group: str) -> Iterator[tuple[str, str]]:
             yield key.strip(), value.strip()
 
 
-def entry_points(group: str) -> list[EntryPoint]:
-    """Every entry point of ``group``, in ``sys.path`` order."""
+def entry_points(group: str, unreadable: list[Unreadable] | None = None) -> list[EntryPoint]:
+    """Every entry point of ``group``, in ``sys.path`` order; distributions whose entry points
+    cannot be read are skipped and added to ``unreadable``."""
     seen: set[str] = set()
     found: list[EntryPoint] = []
     for base in sys.path:
@@ -96,10 +114,18 @@ def entry_points(group: str) -> list[EntryPoint]:
                 continue
             seen.add(key)
             folder = os.path.join(base or ".", folder_name)
-            text = _read(os.path.join(folder, "entry_points.txt"))
-            if not text or f"[{group}]" not in text:
+            path = os.path.join(folder, "entry_points.txt")
+            data = _read_bytes(path)
+            if not data or f"[{group}]".encode() not in data:
                 continue
             dist, version = _headers(folder)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if unreadable is not None:
+                    reason = f"its entry_points.txt is not UTF-8 text (byte {exc.start + 1})"
+                    unreadable.append(Unreadable(dist or stem, path, reason))
+                continue
             for name, value in _section(text, group):
                 found.append(EntryPoint(name, value, dist, version))
     return found

@@ -355,7 +355,7 @@ def results_document(command: str, results: Sequence[RunResult], ok: bool) -> di
 
 
 def print_results_json(command: str, results: Sequence[RunResult], ok: bool) -> None:
-    log.write_stdout(json.dumps(results_document(command, results, ok), indent=2, default=str))
+    log.write_stdout(json_text(results_document(command, results, ok)))
 
 
 def print_results_table(
@@ -426,7 +426,7 @@ def print_results_table(
 def print_rows(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], as_json: bool) -> None:
     """Print a list command's rows: a table, or a JSON array with the column keys."""
     if as_json:
-        log.write_stdout(json.dumps([dict(row) for row in rows], indent=2, default=str))
+        log.write_stdout(json_text([dict(row) for row in rows]))
         return
     cells = [[_cell(row.get(c.key)) for c in columns] for row in rows]
     widths = [
@@ -448,3 +448,39 @@ def _cell(value: Any) -> str:
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)
+
+
+# -- JSON output ----------------------------------------------------------------------
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def json_text(document: Any) -> str:
+    """``--json`` output: standard JSON only. JSON has no NaN or infinity, yet a function's
+    answer may hold them (Python's parser reads them): each is written as the string ``"NaN"``,
+    ``"Infinity"`` or ``"-Infinity"``, which keeps what was returned and stays parseable."""
+    return json.dumps(_finite(document), indent=2, default=str, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    """A copy of ``value`` with non-finite floats named; iterative, for deeply nested answers."""
+    if isinstance(value, float):
+        return _NON_FINITE.get(repr(value), value)
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    root: Any = {} if isinstance(value, dict) else []
+    stack = [(value, root)]
+    while stack:
+        source, copy = stack.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            if isinstance(item, (dict, list, tuple)):
+                inner: Any = {} if isinstance(item, dict) else []
+                stack.append((item, inner))
+                item = inner
+            elif isinstance(item, float):
+                item = _NON_FINITE.get(repr(item), item)
+            if isinstance(copy, dict):
+                copy[key] = item
+            else:
+                copy.append(item)
+    return root

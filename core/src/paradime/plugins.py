@@ -20,7 +20,7 @@ import pluggy
 
 from paradime import hookspecs
 from paradime.api import Command, ListCommand, TriggerCommand
-from paradime.entrypoints import entry_points
+from paradime.entrypoints import Unreadable, entry_points
 
 GROUP = "paradime.providers"
 
@@ -63,7 +63,8 @@ class PluginManager:
         self._loaded = True
         allow = _csv_env("PARADIME_LOAD_PLUGINS")
         block = _csv_env("PARADIME_DISABLE_PLUGINS") or set()
-        for ep in entry_points(GROUP):
+        unreadable: list[Unreadable] = []
+        for ep in entry_points(GROUP, unreadable):
             dist_name = ep.distribution
             names = {ep.name} | ({dist_name} if dist_name else set())
             if allow is not None and not names & allow:
@@ -90,6 +91,12 @@ class PluginManager:
                     f"provider '{ep.name}' ({dist_name or 'unknown distribution'}) failed to "
                     f"load and was skipped: {info.error}"
                 )
+        for bad in unreadable:  # as a provider that fails to load: skipped, with a warning
+            if (allow is not None and bad.distribution not in allow) or bad.distribution in block:
+                continue
+            self.warnings.append(
+                f"distribution '{bad.distribution}' ({bad.path}) was skipped: {bad.reason}"
+            )
 
     def register(self, plugin: Any, name: str, distribution: str | None = None) -> None:
         """Register a provider object directly (tests, embedding applications)."""

@@ -32,6 +32,11 @@ from paradime.api import (
     TriggerCommand,
     UsageError,
 )
+from paradime.inputs import STDIN, check_text
+
+# Above this, --max-concurrency is a usage error: each unit is a trigger thread, a poll thread
+# and pooled connections, and a typo of a few zeros would start that many before any call.
+MAX_CONCURRENCY = 1000
 
 
 def alias_key(key: str, alias: str) -> str:
@@ -73,9 +78,10 @@ class CommonSettings:
                 f"invalid value for '--timeout-minutes': {timeout:g} (must be above 0)"
             )
         concurrency = values["max_concurrency"]
-        if concurrency < 1:
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UsageError(
-                f"invalid value for '--max-concurrency': {concurrency} (must be 1 or more)"
+                f"invalid value for '--max-concurrency': {concurrency} "
+                f"(from 1 to {MAX_CONCURRENCY})"
             )
         return dataclasses.replace(
             logs,
@@ -139,6 +145,10 @@ def parse_targets(target: TargetOption, values: Mapping[str, Any]) -> tuple[list
         name = item.strip()
         if not name:
             raise UsageError(f"{target.name}: empty target name")
+        try:
+            check_text(name)
+        except UsageError as exc:
+            raise UsageError(f"{target.name}: {exc}") from None
         if target.validate is not None:
             try:
                 name = target.validate(name)
@@ -152,10 +162,15 @@ def parse_targets(target: TargetOption, values: Mapping[str, Any]) -> tuple[list
 
 
 def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Provider option values after aliases, comma splitting and each option's ``parse``."""
+    """Provider option values after aliases, comma splitting and each option's ``parse``.
+
+    Every value must be UTF-8 text. An option given ``-`` (standard input, by convention) is
+    parsed after every other one, so that a usage error elsewhere is reported without waiting
+    on standard input.
+    """
     from paradime.log import REDACTOR
 
-    params: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
     for option in options:
         value = _merge_alias(option.key, option.aliases, values, option.name)
         if option.multiple:
@@ -169,13 +184,26 @@ def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[
         if option.required and value in (None, (), ""):
             where = f" (or set {_envvar_names(option)})" if option.envvar else ""
             raise UsageError(f"missing option '{option.name}'{where}")
+        raw[option.key] = value
+    parsed: dict[str, Any] = {}
+    for stdin_pass in (False, True):
+        for option in options:
+            value = raw[option.key]
+            if (value == STDIN) is stdin_pass:
+                parsed[option.key] = _parse_option(option, value)
+    return {option.key: parsed[option.key] for option in options}
+
+
+def _parse_option(option: Option, value: Any) -> Any:
+    try:
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, str):
+                check_text(item)
         if option.parse is not None and value not in (None, ()):
-            try:
-                value = option.parse(value)
-            except UsageError as exc:
-                raise UsageError(f"invalid value for '{option.name}': {exc}") from None
-        params[option.key] = value
-    return params
+            return option.parse(value)
+    except UsageError as exc:
+        raise UsageError(f"invalid value for '{option.name}': {exc}") from None
+    return value
 
 
 def option_sources(options: Sequence[Option]) -> dict[str, OptionSource]:
@@ -257,8 +285,8 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     log.configure(values.get("log_level"), values.get("log_format"))
     try:
         settings = CommonSettings.of(values, trigger=True)
-        params = parse_options(command.options, values)
         targets, warnings = parse_targets(command.target, values)
+        params = parse_options(command.options, values)  # standard input last
     except UsageError as exc:
         return _usage_exit(exc)
     logger = log.get_logger(command=command.name)

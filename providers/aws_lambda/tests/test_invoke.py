@@ -357,3 +357,20 @@ def test_an_event_invocation_followed_is_warned_about_without_another_call(
     assert result.exit_code == 0, result.stdout
     assert "timeout (600 s) is longer than --timeout-minutes (2 min)" in result.stderr
     assert aws_faults.count("/configuration") == 1  # read anyway, for the log group
+
+
+def test_nan_and_infinity_in_a_functions_answer_are_strings_in_the_json_output(
+    functions, lambda_emulator
+):
+    """Python's json.dumps writes NaN and Infinity, and Lambda passes them on; the --json
+    document stays standard JSON (before: it held the bare tokens NaN and -Infinity)."""
+    functions.create("train")
+    lambda_emulator.behave("train", result=b'{"loss": NaN, "bounds": [-Infinity, 1.5]}')
+    result = invoke("--function-name", "train", "--json")
+    assert result.exit_code == 0, result.stderr
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"{token} in the --json output")
+
+    document = json.loads(result.stdout, parse_constant=refuse)
+    assert document["results"][0]["output"] == {"loss": "NaN", "bounds": ["-Infinity", 1.5]}

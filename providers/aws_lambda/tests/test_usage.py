@@ -24,7 +24,7 @@ HUGE = json.dumps({"blob": "x" * (6 * 1024 * 1024)})  # a little over 6 MB
             "Lambda accepts at most 1,048,576 bytes for Event invocations",
         ),
         (["--client-context", "[1, 2]"], "'--client-context': must be a JSON object"),
-        (["--client-context", "{oops"], "'--client-context': not valid JSON"),
+        (["--client-context", "{oops"], "'--client-context': the client context is not valid JSON"),
         (
             ["--client-context", json.dumps({"custom": {"k": "v" * 3000}})],
             "Lambda accepts at most 3583",

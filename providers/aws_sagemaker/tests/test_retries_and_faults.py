@@ -160,3 +160,20 @@ def test_the_secret_key_never_appears_even_in_debug_logs(
     result = run_cli(["run", COMMAND, "--pipeline-name", "train,gone", "--log-level", "debug"])
     assert result.exit_code == 1
     assert FAKE_SECRET not in result.stdout + result.stderr
+
+
+def test_a_start_whose_answers_are_all_lost_keeps_its_token_in_the_row(
+    aws_faults, sagemaker, pipelines, fast_polling, instant_botocore_retries
+):
+    """Every start reaches SageMaker and every answer is lost: the execution exists, its ARN is
+    unknown, and the row names the ClientRequestToken it was started with (before: nothing to
+    find it by)."""
+    pipelines("train")
+    aws_faults.add_rule(when(sagemaker.lost_response(), action=START))
+    result = start("--pipeline-name", "train", "--timeout-minutes", "0.05")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "ERROR"
+    [token] = tokens(sagemaker, aws_faults)
+    assert row["client_request_token"] == token
+    assert len(sagemaker.executions("train")) == 1

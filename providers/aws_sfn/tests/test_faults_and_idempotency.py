@@ -165,3 +165,31 @@ def test_server_errors_on_a_standard_start_are_retried_as_the_name_makes_it_safe
     assert len(sent) == 5
     assert len({b["name"] for b in sent}) == 1
     assert len(machines.executions(arn)) == 1
+
+
+@pytest.mark.parametrize("cancel", [False, True], ids=["left", "cancel-on-exit"])
+def test_a_start_never_answered_keeps_its_execution_in_the_row_and_is_stopped_with_the_flag(
+    cancel, start, machines, asl, aws_faults, aws, monkeypatch
+):
+    """Every start reaches Step Functions and every answer is lost; the deadline comes while
+    the start waits for its retry. The row names the execution it started (before: no run id
+    and no execution name), and --cancel-on-exit stops it."""
+    monkeypatch.setattr("paradime.engine.TRIGGER_BACKOFF_S", 1.0)  # the production backoff
+    arn = machines.arn("slow", asl.waiting(120))
+    aws_faults.add_rule(when(reached_then_lost(aws.url), action="StartExecution"))
+    flags = ["--cancel-on-exit"] if cancel else []
+    result = start("--state-machine-arn", arn, "--timeout-minutes", "0.05", *flags, "--json")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    [execution] = machines.executions(arn)
+    assert row["run_id"] == execution["executionArn"]
+    assert row["execution_name"] == execution["name"]
+    assert row["status"] == "ERROR"
+    assert "not retried after the 0.05-minute timeout" in row["error"]
+    status = machines.describe(execution["executionArn"])["status"]
+    if cancel:
+        assert "stop requested (remote status: STOPPED)" in row["error"]
+        assert status == "ABORTED"
+    else:
+        assert status == "RUNNING"
+        machines.client().stop_execution(executionArn=execution["executionArn"])

@@ -5,10 +5,17 @@ console script (an entry point pointing at :data:`provider`). ``ok`` succeeds at
 ``ok-3`` after three polls, ``sync`` succeeds in the trigger call, ``fail`` fails, ``rejected``
 cannot be triggered, ``throttle-2`` is throttled twice before it starts, ``throttle-forever``
 always is, ``hang`` never ends, ``pollerr-2`` has two failed status checks (``pollerr-forever``
-only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger,
-``joined`` starts with a message (as a provider joining a run already in progress would),
-``pages-20`` asks the rate cap for 20 further requests in its first poll (as a poll that follows
-pages does) and succeeds.
+only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger
+(``slow-0.3-7``: the same, under another name), ``joined`` starts with a message (as a provider
+joining a run already in progress would), ``pages-20`` asks the rate cap for 20 further requests
+in its first poll (as a poll that follows pages does) and succeeds.
+
+For interrupts and stops: ``sigint`` sends SIGINT to this process from its trigger call (which
+then takes 1 s more and starts a run that never ends); ``poll-sigint`` sends it from its first
+status check, which then answers, 0.5 s later, that the run succeeded; ``ambiguous-2``'s first
+two starts fail in a way that may have started the run (retryable, naming the run and its
+execution name, as a provider with idempotent starts does); ``ends-on-stop`` never ends, and its
+stop request answers that it had just succeeded.
 
 Under an idempotency key the scripted remote system remembers each run by its token
 (:func:`~paradime.api.idempotency_token` of the key and the target, with ``--label`` as the run's
@@ -19,6 +26,8 @@ really started.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -74,7 +83,15 @@ class Calls:
 
 
 def _number(target: str, default: float = 0) -> float:
-    return float(target.split("-", 1)[1]) if "-" in target else default
+    return float(target.split("-")[1]) if "-" in target else default
+
+
+def _interrupt() -> None:
+    """SIGINT to this process, only where a handler other than Python's default is installed
+    (the engine's): never a KeyboardInterrupt in a test run."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        raise RuntimeError("no SIGINT handler of the engine is installed")
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 class ScriptedRunner(Runner):
@@ -95,8 +112,19 @@ class ScriptedRunner(Runner):
                 found = self._attach(target)
                 if found is not None:
                     return found
+            if target == "sigint":
+                _interrupt()
+                time.sleep(1.0)  # the handler runs meanwhile
             if target.startswith("slow"):
                 time.sleep(_number(target, 0.2))
+            if target.startswith("ambiguous") and attempt <= _number(target):
+                raise RunError(
+                    "StartJob: ServiceUnavailable: try again (the start may have begun)",
+                    retryable=True,
+                    run_id=f"run-{target}",
+                    handle={"target": target},
+                    details={"execution_name": f"name-{target}"},
+                )
             if target == "crash":
                 raise ValueError("unexpected provider bug")
             if target == "throttle-forever" or (
@@ -180,7 +208,10 @@ class ScriptedRunner(Runner):
             target.startswith("pollerr") and polls <= _number(target)
         ):
             raise ConnectionResetError("connection reset by peer")
-        if target == "hang":
+        if target == "poll-sigint" and polls == 1:
+            _interrupt()
+            time.sleep(0.5)
+        if target in ("hang", "sigint", "ends-on-stop"):
             return RunState(RunStatus.RUNNING, message="step 1 of 2")
         if target == "fail":
             return RunState(RunStatus.FAILED, error="States.TaskFailed: boom")
@@ -191,6 +222,9 @@ class ScriptedRunner(Runner):
     def cancel(self, target: str, state: RunState, reason: str) -> RunState:
         with self.calls.lock:
             self.calls.cancels.append((target, reason))
+        assert state.handle == {"target": target}
+        if target == "ends-on-stop":
+            return RunState(RunStatus.SUCCEEDED, output={"target": target})
         return RunState(RunStatus.STOPPED)
 
 

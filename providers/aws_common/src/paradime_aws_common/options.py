@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 from paradime.api import Option, UsageError
 
@@ -12,6 +13,12 @@ _URL = re.compile(r"^https?://[^\s/]+(/.*)?$")
 def _endpoint(value: str) -> str:
     if not _URL.match(value):
         raise UsageError(f"'{value}' is not an http(s) URL")
+    try:
+        port = urllib.parse.urlsplit(value).port
+    except ValueError:  # out of range, or not a number
+        port = 0
+    if port == 0:
+        raise UsageError(f"'{value}' has an invalid port: give a number from 1 to 65535")
     return value.rstrip("/")
 
 
@@ -19,6 +26,14 @@ def _nonempty(value: str) -> str:
     if not value.strip():
         raise UsageError("must not be empty")
     return value.strip()
+
+
+def _region(value: str) -> str:
+    """A region botocore knows, checked with the other options (before standard input is
+    read); a region from a profile is checked when the session is made."""
+    from paradime_aws_common.session import check_region
+
+    return check_region(_nonempty(value))
 
 
 AWS_OPTIONS: tuple[Option, ...] = (
@@ -47,7 +62,7 @@ AWS_OPTIONS: tuple[Option, ...] = (
         "AWS region. Default: the profile's region, else us-east-1. "
         "An ARN's own region wins for that target.",
         envvar=("AWS_DEFAULT_REGION", "AWS_REGION"),
-        parse=_nonempty,
+        parse=_region,
     ),
     Option(
         "--aws-profile",

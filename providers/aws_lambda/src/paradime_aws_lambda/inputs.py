@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from paradime.api import UsageError
 from paradime.inputs import load_json, read_input
@@ -35,19 +34,18 @@ def parse_payload(value: str) -> Payload:
 
 def parse_payload_file(path: str) -> Payload:
     """``--payload-file``: a file of JSON, or ``-`` for standard input."""
-    read = read_input(path)
+    limit = (
+        f"Lambda accepts at most {SYNC_PAYLOAD_LIMIT:,} bytes for RequestResponse invocations "
+        f"({ASYNC_PAYLOAD_LIMIT:,} for Event)"
+    )
+    read = read_input(path, SYNC_PAYLOAD_LIMIT, limit)
     load_json(read.text, read.source)
     return Payload(read.data, read.source)
 
 
 def parse_client_context(value: str) -> str:
     """``--client-context``: a JSON object, returned base64-encoded as Lambda wants it."""
-    try:
-        document: Any = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+    document = load_json(value, "the client context")
     if not isinstance(document, dict):
         raise UsageError('must be a JSON object, e.g. {"custom": {"key": "value"}}')
     compact = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -28,6 +28,9 @@ PARAMETER_NAME_MAX = 256
 PARAMETER_VALUE_MAX = 1024
 PARAMETERS_MAX = 200
 DESCRIPTION_MAX = 3072
+# A --parameters-file is read up to this size: 200 parameters of 1 KiB values for several
+# pipelines fit many times over.
+PARAMETERS_FILE_LIMIT = 4 * 1024 * 1024
 
 _NAME_RULE = "letters, digits and hyphens, starting and ending with a letter or digit"
 
@@ -138,7 +141,8 @@ class ParametersFile:
 
 def load_parameters_file(path: str) -> ParametersFile:
     """Read and check a ``--parameters-file`` (see :class:`ParametersFile`)."""
-    read = read_input(path)
+    limit = f"a parameters file may hold at most {PARAMETERS_FILE_LIMIT:,} bytes"
+    read = read_input(path, PARAMETERS_FILE_LIMIT, limit)
     document = load_json(read.text, read.source)
     if not isinstance(document, dict):
         raise UsageError(f"'{path}' must hold a JSON object, not {_json_type(document)}")

@@ -143,7 +143,7 @@ class PipelineRunner(Runner):
         try:
             response = self._client(region).start_pipeline_execution(**request)
         except Exception as exc:
-            raise _start_error(exc, ref, region) from None
+            raise _start_error(exc, ref, region, request["ClientRequestToken"]) from None
         execution_arn = str(response["PipelineExecutionArn"])
         state = RunState(
             RunStatus.RUNNING,
@@ -379,13 +379,16 @@ class PipelineRunner(Runner):
         self._tokens.clear()
 
 
-def _start_error(exc: BaseException, ref: PipelineRef, region: str) -> RunError:
+def _start_error(exc: BaseException, ref: PipelineRef, region: str, token: str) -> RunError:
     """A failed StartPipelineExecution as the user should read it.
 
     The request carries a ClientRequestToken, so repeating it cannot start a second execution:
-    5xx answers and network faults are retryable like throttles.
+    5xx answers and network faults are retryable like throttles. Such a fault may have started
+    the execution, whose ARN is then unknown: the token goes in the row, should no retry come.
     """
     error = to_run_error(exc, subject=f"pipeline '{ref.name}'", idempotent=True)
+    if error.retryable and error.status is RunStatus.ERROR:
+        error.details["client_request_token"] = token
     code = error_code(exc)
     message = describe(exc)
     # AWS answers ResourceNotFound; some emulators a ValidationException saying the same.

@@ -20,6 +20,9 @@ from paradime_aws_common.arn import Arn, looks_like_arn, parse_arn
 # execution's input is at most 256 KiB of UTF-8 text.
 NAME_MAX = 80
 INPUT_LIMIT_BYTES = 256 * 1024
+INPUT_LIMIT = (
+    f"Step Functions accepts at most {INPUT_LIMIT_BYTES:,} bytes (256 KiB) of execution input"
+)
 _FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 _VERSION = re.compile(r"^[1-9][0-9]*$")
 
@@ -108,10 +111,7 @@ def _check_input(text: str, source: str) -> str:
     load_json(text, source)
     size = len(text.encode("utf-8"))
     if size > INPUT_LIMIT_BYTES:
-        raise UsageError(
-            f"{source} is {size:,} bytes; Step Functions accepts at most {INPUT_LIMIT_BYTES:,} "
-            "bytes (256 KiB) of execution input"
-        )
+        raise UsageError(f"{source} is {size:,} bytes; {INPUT_LIMIT}")
     return text
 
 
@@ -130,5 +130,5 @@ def parse_input_file(path: str) -> str:
 
 def read_input_file(path: str) -> str:
     """The JSON text of an ``--input-file``, checked like ``--input``."""
-    read = read_input(path)
+    read = read_input(path, INPUT_LIMIT_BYTES, INPUT_LIMIT)
     return _check_input(read.text, read.source)

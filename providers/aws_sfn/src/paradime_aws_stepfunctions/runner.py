@@ -130,6 +130,12 @@ def _clock(value: Any) -> str:
     return str(value or "an unknown time")
 
 
+def _execution_arn(ref: MachineRef, region: str, name: str) -> str:
+    """The ARN of the STANDARD execution ``name`` of the state machine ``ref`` names."""
+    assert ref.arn is not None
+    return f"arn:{ref.arn.partition}:states:{region}:{ref.arn.account}:execution:{ref.name}:{name}"
+
+
 def _existing_arn(exc: BaseException) -> str | None:
     """The execution ARN an ExecutionAlreadyExists message names."""
     match = _EXECUTION_ARN.search(str(exc))
@@ -224,14 +230,9 @@ class StepFunctionsRunner(Runner):
             )
         return False
 
-    def _execution_arn(self, ref: MachineRef, region: str, name: str) -> str:
-        assert ref.arn is not None
-        a = ref.arn
-        return f"arn:{a.partition}:states:{region}:{a.account}:execution:{ref.name}:{name}"
-
     def _describe_named(self, ref: MachineRef, region: str, name: str) -> dict[str, Any] | None:
         """The execution of this name, if one exists (``ExecutionDoesNotExist``: ``None``)."""
-        arn = self._execution_arn(ref, region, name)
+        arn = _execution_arn(ref, region, name)
         try:
             return dict(self.session.client(SERVICE, region).describe_execution(executionArn=arn))
         except ClientError as exc:
@@ -392,10 +393,24 @@ class StepFunctionsRunner(Runner):
                 raise self._name_taken(request["name"], _existing_arn(exc)) from None
             # The name makes a repeated start harmless, so faults that may have reached Step
             # Functions are retried too.
-            raise to_run_error(exc, subject="StartExecution", idempotent=True) from None
+            raise self._start_fault(exc, ref, region, request) from None
         except BotoCoreError as exc:
-            raise to_run_error(exc, subject="StartExecution", idempotent=True) from None
+            raise self._start_fault(exc, ref, region, request) from None
         return self._running(target, answer, region, "STANDARD", request)
+
+    def _start_fault(
+        self, exc: Exception, ref: MachineRef, region: str, request: Mapping[str, Any]
+    ) -> RunError:
+        """A failed STANDARD start, retried under the same name. A fault that may have reached
+        Step Functions names the execution it may have started (its ARN follows from the name):
+        if no retry comes, the row keeps it and --cancel-on-exit stops it."""
+        error = to_run_error(exc, subject="StartExecution", idempotent=True)
+        if error.retryable and error.status is RunStatus.ERROR:  # not a throttle
+            name = request["name"]
+            error.run_id = _execution_arn(ref, region, name)
+            error.handle = Execution(region, "STANDARD", name)
+            error.details.update(self._details(request, "STANDARD"))
+        return error
 
     def _adopt(
         self,
@@ -409,10 +424,7 @@ class StepFunctionsRunner(Runner):
         """ExecutionAlreadyExists after a repeated start: our own earlier attempt, which reached
         Step Functions and has ended since, or another execution of that name."""
         name = request["name"]
-        assert ref.arn is not None
-        arn = _existing_arn(exc) or (
-            f"arn:{ref.arn.partition}:states:{region}:{ref.arn.account}:execution:{ref.name}:{name}"
-        )
+        arn = _existing_arn(exc) or _execution_arn(ref, region, name)
         try:
             existing = self.session.client(SERVICE, region).describe_execution(executionArn=arn)
         except AWS_ERRORS as describe_exc:
