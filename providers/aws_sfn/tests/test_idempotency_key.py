@@ -179,3 +179,21 @@ def test_the_documented_actions_suffice_under_a_key(start, machines, asl, aws_fa
     assert (row["status"], row["attached"]) == ("SUCCEEDED", True)
     assert len(machines.executions(arn)) == 1
     assert set(policy.denied) == {"states:DescribeStateMachine"}
+
+
+def test_a_keyed_start_whose_answers_were_lost_finds_its_own_execution_not_attached(
+    start, machines, asl, aws_faults, instant_botocore_retries
+):
+    """Every answer botocore gets to the start is lost (the start reached Step Functions): core
+    retries the trigger, whose look-up finds the execution this attempt started."""
+    from paradime.testing.proxy import Lost
+    from paradime_aws_common.testing import server_error, when
+
+    arn = machines.arn("nightly", asl.waiting(1))
+    aws_faults.add_rule(when(Lost(server_error()), action="StartExecution", times=4))
+    result = start("--state-machine-arn", arn, "--idempotency-key", KEY, "--json")
+    assert result.exit_code == 0, result.stderr
+    [row] = result.json["results"]
+    assert (row["status"], row["attached"]) == ("SUCCEEDED", False)
+    assert aws_faults.count("StartExecution") == 4
+    assert len(machines.executions(arn)) == 1

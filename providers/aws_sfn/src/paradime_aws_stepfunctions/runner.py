@@ -185,6 +185,7 @@ class StepFunctionsRunner(Runner):
         self._claimed: dict[str, str] = {}
         self._attempts: dict[str, int] = {}
         self._express_key_warned = False
+        self._looked_up: set[str] = set()  # targets whose key's execution was looked up
 
     # -- trigger ------------------------------------------------------------------------
     def trigger(self, target: str) -> RunState:
@@ -198,9 +199,11 @@ class StepFunctionsRunner(Runner):
         if self.input_text is not None:
             request["input"] = self.input_text
         if keyed:
+            with self._lock:  # a retry of our own start finds our own execution
+                ours, self._looked_up = target in self._looked_up, self._looked_up | {target}
             found = self._describe_named(ref, region, name)
             if found is not None:
-                return self._found(target, region, request, found, attached=True)
+                return self._found(target, region, request, found, attached=not ours)
         if machine_type is None:
             return self._start_untyped(target, ref, region, request)
         if machine_type == "EXPRESS":
