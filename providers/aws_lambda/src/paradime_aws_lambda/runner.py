@@ -108,7 +108,7 @@ def _decode_payload(data: bytes) -> Any:
     text = data.decode("utf-8", errors="replace")
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond what Python parses
         return text
 
 
