@@ -445,6 +445,7 @@ def _raw_pool(emulator: Emulator, names: list[str], concurrency: int) -> float:
         aws_secret_access_key="y",
         config=Config(max_pool_connections=concurrency, retries={"total_max_attempts": 1}),
     )
+
     def invoke(name: str) -> bytes:
         # The same call paradime makes, the function's answer read as it reads it.
         return bytes(client.invoke(FunctionName=name)["Payload"].read())

@@ -100,6 +100,7 @@ SCENARIOS = {
     "8": "Secrets",
     "9": "Broken plugin",
     "10": "Parallel processes",
+    "11": "Retried under an idempotency key",
 }
 _PROPERTY = "reliability"
 

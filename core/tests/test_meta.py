@@ -627,3 +627,15 @@ def test_every_test_has_a_timeout(request):
     envs = [line for line in tox.splitlines() if line.startswith("[testenv:")]
     assert envs and tox.count("{[testenv]deps}") == len(envs)
     assert "pytest-timeout" in tox.split("[testenv:")[0]
+
+
+def test_the_plugin_api_module_exports_every_public_name():
+    public = {
+        name
+        for name, obj in vars(api).items()
+        if not name.startswith("_")
+        and (inspect.isclass(obj) or inspect.isfunction(obj))
+        and getattr(obj, "__module__", "") == "paradime.api"
+    }
+    assert public <= set(api.__all__), sorted(public - set(api.__all__))
+    assert {"Runner", "Lister", "hookimpl", "TriggerCommand", "RunState"} <= set(api.__all__)

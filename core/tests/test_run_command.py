@@ -258,15 +258,33 @@ def test_table_never_splits_a_word_of_an_error_in_a_narrow_terminal(scripted, mo
 
 
 def test_the_runner_learns_where_each_option_value_came_from(scripted):
-    given = run("--job", "sync", "--label", "nightly", env={"SCRIPTED_TOKEN": "env-token-0123"})
+    given = run(
+        "--job", "sync", "--label", "nightly",
+        env={"SCRIPTED_TOKEN": "env-token-0123", "PARADIME_IDEMPOTENCY_KEY": "k"},
+    )  # fmt: skip
     assert given.exit_code == 0, given.stderr
-    assert scripted.calls.sources == {"label": "command_line", "secret_token": "environment"}
-    typed = run("--job", "sync", "--old-label", "x", "--secret-token", "typed-token-0123")
+    assert scripted.calls.sources == {
+        "label": "command_line",
+        "secret_token": "environment",
+        "idempotency_key": "environment",  # core's own option, told the same way
+    }
+    typed = run(
+        "--job", "sync", "--old-label", "x", "--secret-token", "typed-token-0123",
+        "--idempotency-key", "k",
+    )  # fmt: skip
     assert typed.exit_code == 0, typed.stderr
     # A hidden alias typed is the option typed; the command line beats the environment.
-    assert scripted.calls.sources == {"label": "command_line", "secret_token": "command_line"}
+    assert scripted.calls.sources == {
+        "label": "command_line",
+        "secret_token": "command_line",
+        "idempotency_key": "command_line",
+    }
     run("--job", "sync", env={"SCRIPTED_TOKEN": None})
-    assert scripted.calls.sources == {"label": "default", "secret_token": "default"}
+    assert scripted.calls.sources == {
+        "label": "default",
+        "secret_token": "default",
+        "idempotency_key": "default",
+    }
 
 
 def test_a_secret_pattern_hides_values_known_only_by_their_shape(scripted):

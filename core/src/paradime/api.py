@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import abc
 import enum
+import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +26,8 @@ from typing import Any
 import pluggy
 
 __all__ = [
+    "IDEMPOTENCY_KEY_ENVVAR",
+    "IDEMPOTENCY_KEY_OPTION",
     "Choice",
     "Column",
     "Command",
@@ -48,6 +52,7 @@ __all__ = [
     "TriggerDisplay",
     "UsageError",
     "hookimpl",
+    "idempotency_token",
     "lazy",
 ]
 
@@ -130,6 +135,9 @@ class RunState:
     ``handle`` is the provider's own data needed to poll or cancel the run later (an ARN, a
     request id, a start time): core keeps it and hands it back, it never reads it.
     ``details`` are extra keys added to the run's JSON result (for example ``log_tail``).
+    ``attached`` (from :meth:`Runner.trigger` only): the trigger started nothing, it found the run
+    already there (one an earlier attempt started under the idempotency key, or one running that
+    the service would not start twice) and reports that run: running, or already ended.
     """
 
     status: RunStatus
@@ -140,11 +148,16 @@ class RunState:
     message: str | None = None
     handle: Any = None
     details: dict[str, Any] = field(default_factory=dict)
+    attached: bool = False
 
 
 @dataclass
 class RunResult:
-    """One row of the summary: every target gets exactly one, whatever happened."""
+    """One row of the summary: every target gets exactly one, whatever happened.
+
+    ``attached``: this command started nothing for the target; it attached to a run already
+    there (see :attr:`RunState.attached`).
+    """
 
     target: str
     status: RunStatus
@@ -155,6 +168,7 @@ class RunResult:
     output: Any = None
     console_url: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    attached: bool = False
 
     @property
     def duration_s(self) -> float | None:
@@ -286,6 +300,12 @@ class RunContext:
     :param concurrent_calls: the most calls the engine makes at once (its trigger and
         status-check threads): the size a connection pool needs. ``0`` when unknown (a runner
         built by hand); :attr:`pool_size` then assumes two calls per unit of concurrency.
+    :param idempotency_key: ``--idempotency-key`` (or ``PARADIME_IDEMPOTENCY_KEY``), or ``None``.
+        A runner of a command declared ``idempotent=True`` starts each target's run at most once
+        per key: it derives a per-target token with :func:`idempotency_token`, and a trigger
+        that finds the run already made under it returns that run's state with
+        ``attached=True`` instead of starting one. ``option_source("idempotency_key")`` says
+        whether the key was typed or came from the environment.
     """
 
     command: str
@@ -298,6 +318,7 @@ class RunContext:
     add_secret_pattern: Callable[[str], None] = _redact_pattern
     take_poll_request: Callable[[], bool] = _no_cap
     concurrent_calls: int = 0
+    idempotency_key: str | None = None
 
     @property
     def pool_size(self) -> int:
@@ -308,6 +329,67 @@ class RunContext:
         """Where option ``key``'s value came from; a key core did not parse (a runner built by
         hand, in a test) counts as given on the command line."""
         return self.option_sources.get(key, OptionSource.COMMAND_LINE)
+
+    def decline_idempotency_key(self, reason: str) -> None:
+        """This run cannot honour :attr:`idempotency_key`, because of ``reason`` (a clause:
+        "Lambda cannot recognise a repeated invocation").
+
+        A key typed as ``--idempotency-key`` is a promise the run cannot keep: raises
+        :class:`UsageError` (exit 2, before any remote call). A key from
+        ``PARADIME_IDEMPOTENCY_KEY``, which a scheduler sets for every task, only warns, once,
+        and the run goes on as without a key (``idempotency_key`` becomes ``None``). Call it
+        from the factory; without a key it does nothing.
+        """
+        if self.idempotency_key is None:
+            return
+        if self.option_source("idempotency_key") is OptionSource.COMMAND_LINE:
+            raise UsageError(f"{IDEMPOTENCY_KEY_OPTION} cannot be honoured: {reason}")
+        self.logger.warning(
+            f"{IDEMPOTENCY_KEY_ENVVAR} is set, but {self.command} cannot honour it: {reason}; "
+            "running without it, so a retry of this command starts its runs again"
+        )
+        self.idempotency_key = None
+
+
+IDEMPOTENCY_KEY_OPTION = "--idempotency-key"
+IDEMPOTENCY_KEY_ENVVAR = "PARADIME_IDEMPOTENCY_KEY"
+# The shortest token idempotency_token makes has this many hexadecimal digits of the hash.
+TOKEN_DIGEST_CHARS = 16
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+
+
+def idempotency_token(
+    key: str, target: str, *, max_length: int, min_length: int = 1, label: str | None = None
+) -> str:
+    """The token of one target's run under an idempotency key: the same key and target always
+    give the same token, and different ones (in practice) never do.
+
+    The token is ``<key>-<label>-<hash>``, made of ASCII letters, digits and ``-`` only (valid as
+    a Step Functions execution name, a SageMaker client request token or display name):
+
+    * ``<key>`` and ``<label>`` (``label`` defaults to ``target``: give the short name a user
+      recognises, such as a state machine's name for its ARN) are written with every run of
+      other characters as one ``-``, without ``-`` at either end; together they are cut to
+      leave room for the hash, and a ``-`` left at the cut is dropped;
+    * ``<hash>`` is the start of the lowercase hexadecimal SHA-256 of ``key``, a newline and
+      ``target`` (the full target, whatever the label): 16 digits, or more when the token would
+      be shorter than ``min_length``. It alone tells tokens apart, so keys or targets that read
+      the same once shortened still get different tokens.
+
+    ``idempotency_token("scheduled__2024-06-01T02:00:00+00:00", arn, max_length=80,
+    label="nightly-load")`` is ``scheduled-2024-06-01T02-00-00-00-00-nightly-load-`` followed by
+    16 hexadecimal digits.
+    """
+    if max_length <= TOKEN_DIGEST_CHARS + 1:
+        raise ValueError(f"max_length must be above {TOKEN_DIGEST_CHARS + 1}, not {max_length}")
+    digest = hashlib.sha256(f"{key}\n{target}".encode()).hexdigest()
+    words = [_NOT_ALNUM.sub("-", part).strip("-") for part in (key, label or target)]
+    readable = "-".join(word for word in words if word)
+    readable = readable[: max_length - TOKEN_DIGEST_CHARS - 1].rstrip("-")
+    size = max(TOKEN_DIGEST_CHARS, min_length - len(readable) - (1 if readable else 0))
+    if size > len(digest):
+        raise ValueError(f"min_length {min_length} is beyond what a token can reach")
+    return f"{readable}-{digest[:size]}" if readable else digest[:size]
 
 
 RunnerFactory = Callable[[Mapping[str, Any], RunContext], "Runner"]
@@ -420,8 +502,14 @@ class TriggerCommand:
         the rate applies (the remote token bucket's headroom); default one second's worth.
     :param aliases: hidden command names kept for old schedules.
     :param emoji: the emoji of this provider's progress lines.
-    :param can_cancel: False when the remote system cannot stop a run.
+    :param can_cancel: ``False`` when the remote system cannot stop a run.
     :param display: the words of the command's progress lines and results table.
+    :param idempotent: the runner honours :attr:`RunContext.idempotency_key` (each target's run
+        started at most once per key). ``False`` (the default, and the case of a provider
+        written before keys existed): core refuses a typed ``--idempotency-key`` (exit 2) and
+        ignores ``PARADIME_IDEMPOTENCY_KEY`` with a warning; the runner never sees a key.
+    :param idempotency_help: what the key does for this command (or why it cannot honour one),
+        added to the help of ``--idempotency-key``.
     """
 
     name: str
@@ -440,6 +528,8 @@ class TriggerCommand:
     emoji: str = "🚀"
     can_cancel: bool = True
     display: TriggerDisplay = TriggerDisplay()
+    idempotent: bool = False
+    idempotency_help: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,15 @@ from typing import Any
 
 import click
 
-from paradime.api import Choice, Command, Option, TargetOption, TriggerCommand
+from paradime.api import (
+    IDEMPOTENCY_KEY_ENVVAR,
+    IDEMPOTENCY_KEY_OPTION,
+    Choice,
+    Command,
+    Option,
+    TargetOption,
+    TriggerCommand,
+)
 from paradime.runs import MAX_CONCURRENCY, MAX_POLL_RATE, alias_key, run_list, run_trigger
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
@@ -160,7 +168,31 @@ def _engine_params(command: TriggerCommand) -> list[click.Option]:
         click.Option(
             ["--json", "json_output"], is_flag=True, help="Print the result as one JSON document."
         ),
+        click.Option(
+            [IDEMPOTENCY_KEY_OPTION, "idempotency_key"],
+            envvar=IDEMPOTENCY_KEY_ENVVAR,
+            show_envvar=True,
+            metavar="KEY",
+            help=idempotency_help(command),
+        ),
     ]
+
+
+def idempotency_help(command: TriggerCommand) -> str:
+    """The help of ``--idempotency-key``: what it promises, then what it does for ``command``."""
+    if command.idempotent:
+        text = (
+            "Start each target's run at most once per key: run again with the same key, command "
+            "and targets (a scheduler's retry), this command starts nothing, attaches to each "
+            "run while it runs and reports how it ended once it has. A different input under "
+            "the same key is a usage error (exit 2); a new key starts new runs."
+        )
+    else:
+        text = (
+            "This command cannot honour a key: typed here it is refused (exit 2); set in "
+            f"{IDEMPOTENCY_KEY_ENVVAR} it is ignored with a warning."
+        )
+    return f"{text} {command.idempotency_help}".strip()
 
 
 def build_command(declared: Command, invoked_as: str | None = None) -> click.Command:

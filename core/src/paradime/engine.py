@@ -41,7 +41,15 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import Any, NamedTuple
 
-from paradime.api import RunError, Runner, RunResult, RunState, RunStatus, TriggerCommand
+from paradime.api import (
+    RunError,
+    Runner,
+    RunResult,
+    RunState,
+    RunStatus,
+    TriggerCommand,
+    UsageError,
+)
 from paradime.output import Reporter
 from paradime.polling import Clock, PollPolicy, RateLimiter, poll_threads
 
@@ -95,6 +103,7 @@ class _Run:
     poll_failures: int = 0
     generation: int = 0
     last_message: str | None = None
+    attached: bool = False  # the trigger found the run already there instead of starting one
 
 
 class _Event(NamedTuple):
@@ -252,6 +261,9 @@ class Engine:
         self.poll_pool = _Workers(
             poll_threads(self.poll_rate, max_concurrency, len(self.runs)), "poll"
         )
+        # A trigger refused the input as a usage error (a different input under the
+        # idempotency key): the command exits 2.
+        self.usage_error = False
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> list[RunResult]:
@@ -269,8 +281,11 @@ class Engine:
 
     @property
     def exit_code_override(self) -> int | None:
-        """130 after SIGINT, 143 after SIGTERM, else None (the results decide)."""
-        return _EXIT_CODES.get(self.exit_signal) if self.exit_signal is not None else None
+        """130 after SIGINT, 143 after SIGTERM, 2 when a trigger refused the input as a usage
+        error, else None (the results decide)."""
+        if self.exit_signal is not None:
+            return _EXIT_CODES.get(self.exit_signal)
+        return 2 if self.usage_error else None
 
     # -- signals ------------------------------------------------------------------------
     def _install_signal_handlers(self) -> dict[int, Any]:
@@ -440,6 +455,12 @@ class Engine:
         if outcome is _NOT_SENT:
             run.phase = _Phase.WAITING  # never sent: the stop came first
             return
+        if isinstance(outcome, UsageError):
+            # Found only by asking the remote system (the idempotency key's run has another
+            # input): this target's row says why, the others go on, the command exits 2.
+            self.usage_error = True
+            self._finish(run, RunState(RunStatus.ERROR, error=str(outcome)))
+            return
         if isinstance(outcome, BaseException):
             if (
                 isinstance(outcome, RunError)
@@ -464,6 +485,7 @@ class Engine:
             return
         state: RunState = outcome
         run.state = state
+        run.attached = state.attached
         if state.status is RunStatus.RUNNING:
             self.reporter.triggered(run.target, state)
             if state.message:  # what the provider says of a run it joined or queued, say
@@ -477,6 +499,8 @@ class Engine:
             self._check_poll_budget()
             self._schedule(now + self.policy.first_delay(self.rng), _Call.POLL, run)
             return
+        if state.message:  # a run that had ended before this attempt, say
+            self.reporter.message(run.target, state.message)
         self._finish(run, state)
 
     def _on_poll(self, run: _Run, outcome: Any, now: float) -> None:
@@ -545,6 +569,7 @@ class Engine:
             output=state.output,
             console_url=state.console_url,
             details=dict(state.details),
+            attached=run.attached,
         )
         self.reporter.finished(run.result)
 

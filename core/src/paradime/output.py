@@ -81,6 +81,10 @@ class _Fields(dict[str, Any]):
         return "{" + key + "}"
 
 
+# The line of a run the trigger found instead of starting (RunState.attached).
+ATTACHED = "Attached: {run_id}"
+
+
 def fill(template: str, **fields: Any) -> str:
     """``template`` with the fields it names filled in; unknown fields stay as written."""
     try:
@@ -193,6 +197,9 @@ class Reporter:
 
     def triggered(self, target: str, state: RunState) -> None:
         template = self.display.started
+        emoji = "✅"
+        if state.attached:  # found under the idempotency key (or joined): nothing was started
+            template, emoji = ATTACHED, "🔗"
         extra: dict[str, Any] = {}
         if state.run_id and "{run_id}" not in template:
             extra["run_id"] = state.run_id
@@ -201,7 +208,7 @@ class Reporter:
             self.logger.info(
                 fill(template, target=target, run_id=state.run_id or "-"),
                 target=target,
-                emoji="✅",
+                emoji=emoji,
                 **extra,
             )
             self._answer(target)

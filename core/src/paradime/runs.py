@@ -19,6 +19,8 @@ import click
 from click.core import ParameterSource
 
 from paradime.api import (
+    IDEMPOTENCY_KEY_ENVVAR,
+    IDEMPOTENCY_KEY_OPTION,
     ListCommand,
     Option,
     OptionSource,
@@ -58,6 +60,8 @@ class CommonSettings:
     max_concurrency: int = 1
     cancel_on_exit: bool = False
     poll_rate: float = 0.0
+    idempotency_key: str | None = None
+    idempotency_key_source: OptionSource = OptionSource.DEFAULT
 
     @property
     def timeout_s(self) -> float:
@@ -97,7 +101,32 @@ class CommonSettings:
             max_concurrency=int(concurrency),
             cancel_on_exit=bool(values["cancel_on_exit"]),
             poll_rate=float(poll_rate),
+            **_idempotency_key(values.get("idempotency_key")),
         )
+
+
+# An Airflow run id is at most 250 characters; a key is hashed into each token, so its length
+# only bounds what a user may paste.
+MAX_IDEMPOTENCY_KEY_LENGTH = 256
+
+
+def _idempotency_key(value: Any) -> dict[str, Any]:
+    """``--idempotency-key`` checked, surrounding blanks dropped, and where it came from."""
+    source = _source("idempotency_key")
+    if value is None:
+        return {}
+    where = IDEMPOTENCY_KEY_ENVVAR if source is OptionSource.ENVIRONMENT else IDEMPOTENCY_KEY_OPTION
+    key = str(value).strip()
+    problem = None
+    if not key:
+        problem = "empty"
+    elif len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        problem = f"{len(key)} characters (at most {MAX_IDEMPOTENCY_KEY_LENGTH})"
+    elif any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in key):
+        problem = "it contains control characters"
+    if problem:
+        raise UsageError(f"invalid value for '{where}': {problem}")
+    return {"idempotency_key": key, "idempotency_key_source": source}
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -192,18 +221,24 @@ def _parse_option(option: Option, value: Any) -> Any:
 def option_sources(options: Sequence[Option]) -> dict[str, OptionSource]:
     """Where each option's value came from, as click saw it (an alias typed counts as the
     option typed)."""
+    return {
+        option.key: _source(option.key, *(alias_key(option.key, alias) for alias in option.aliases))
+        for option in options
+    }
+
+
+def _source(*names: str) -> OptionSource:
+    """Where the value of the click parameter(s) ``names`` came from; without a click context
+    (a command run by hand, in a test), the command line."""
     ctx = click.get_current_context(silent=True)
-    sources: dict[str, OptionSource] = {}
-    for option in options:
-        names = [option.key] + [alias_key(option.key, alias) for alias in option.aliases]
-        seen = {ctx.get_parameter_source(name) for name in names} if ctx is not None else set()
-        if ParameterSource.COMMANDLINE in seen or ctx is None:
-            sources[option.key] = OptionSource.COMMAND_LINE
-        elif ParameterSource.ENVIRONMENT in seen:
-            sources[option.key] = OptionSource.ENVIRONMENT
-        else:
-            sources[option.key] = OptionSource.DEFAULT
-    return sources
+    if ctx is None:
+        return OptionSource.COMMAND_LINE
+    seen = {ctx.get_parameter_source(name) for name in names}
+    if ParameterSource.COMMANDLINE in seen:
+        return OptionSource.COMMAND_LINE
+    if ParameterSource.ENVIRONMENT in seen:
+        return OptionSource.ENVIRONMENT
+    return OptionSource.DEFAULT
 
 
 def _envvar_names(option: Option) -> str:
@@ -241,9 +276,13 @@ def _context(
         max_concurrency=settings.max_concurrency,
         logger=logger,
         add_secret=log.REDACTOR.add,
-        option_sources=option_sources(options),
+        option_sources={
+            **option_sources(options),
+            "idempotency_key": settings.idempotency_key_source,
+        },
         add_secret_pattern=log.REDACTOR.add_pattern,
         concurrent_calls=concurrent_calls,
+        idempotency_key=settings.idempotency_key,
     )
     if take_poll_request is not None:
         context.take_poll_request = take_poll_request
@@ -280,6 +319,11 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         + poll_threads(settings.poll_rate, concurrency, len(targets)),
     )
     try:
+        if not command.idempotent:
+            context.decline_idempotency_key(
+                command.idempotency_help.rstrip(".")
+                or f"{command.name} does not support idempotency keys"
+            )
         runner = command.factory(params, context)
     except UsageError as exc:
         return _usage_exit(exc)  # the one line of a usage error: no warnings before it
@@ -299,6 +343,12 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         command.name, command.emoji, display=command.display, params=params, wait=settings.wait
     )
     reporter.banner(targets)
+    key = context.idempotency_key
+    if key is not None:
+        logger.info(
+            f"idempotency key '{key}': a run already made under it is attached to and reported, "
+            "not started again"
+        )
     engine = Engine(
         command,
         runner,
@@ -318,6 +368,9 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
             runner.close()
         except Exception as exc:  # closing must not change the outcome
             logger.debug("runner close failed", error=str(exc))
+    if key is not None:
+        for result in results:
+            result.details = {"idempotency_key": key, "attached": result.attached, **result.details}
     return _report(command, results, settings, exit_override=engine.exit_code_override)
 
 

@@ -374,3 +374,15 @@ def test_nan_and_infinity_in_a_functions_answer_are_strings_in_the_json_output(
 
     document = json.loads(result.stdout, parse_constant=refuse)
     assert document["results"][0]["output"] == {"loss": "NaN", "bounds": ["-Infinity", 1.5]}
+
+
+def test_an_answer_nested_too_deeply_to_parse_is_reported_as_text(functions, lambda_emulator):
+    """The function ran and succeeded: its answer is shown as text, not an ERROR row."""
+    functions.create("deep")
+    answer = b"[" * 100_000 + b"]" * 100_000
+    lambda_emulator.behave("deep", result=answer)
+    result = invoke("--function-name", "deep", "--json")
+    assert result.exit_code == 0, result.stderr
+    [row] = result.json["results"]
+    assert row["status"] == "SUCCEEDED"
+    assert row["output"] == answer.decode()

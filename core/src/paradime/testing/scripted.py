@@ -16,6 +16,12 @@ status check, which then answers, 0.5 s later, that the run succeeded; ``ambiguo
 two starts fail in a way that may have started the run (retryable, naming the run and its
 execution name, as a provider with idempotent starts does); ``ends-on-stop`` never ends, and its
 stop request answers that it had just succeeded.
+
+Under an idempotency key the scripted remote system remembers each run by its token
+(:func:`~paradime.api.idempotency_token` of the key and the target, with ``--label`` as the run's
+input): a trigger with a known token starts nothing and attaches to that run, running or ended;
+a known token with another label is refused as a usage error. ``Calls.starts`` counts the runs
+really started.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from paradime.api import (
@@ -42,7 +49,21 @@ from paradime.api import (
     TriggerCommand,
     UsageError,
     hookimpl,
+    idempotency_token,
 )
+
+# The scripted remote system's token length limit.
+TOKEN_LENGTH = 64
+
+
+@dataclass
+class RemoteRun:
+    """A run the scripted remote system made under an idempotency token."""
+
+    target: str
+    label: str | None
+    run_id: str
+    final: RunState | None = None
 
 
 class Calls:
@@ -57,6 +78,8 @@ class Calls:
         self.sources: dict[str, str] = {}
         self.extra_requests_granted = 0
         self.finished: list[tuple[str, int]] = []
+        self.starts: Counter[str] = Counter()  # runs really started, per target
+        self.remote: dict[str, RemoteRun] = {}  # by idempotency token
 
 
 def _number(target: str, default: float = 0) -> float:
@@ -75,6 +98,8 @@ class ScriptedRunner(Runner):
     def __init__(self, calls: Calls, context: RunContext | None = None) -> None:
         self.calls = calls
         self.context = context
+        self.key = context.idempotency_key if context is not None else None
+        self.label: str | None = calls.params.get("label")
 
     def trigger(self, target: str) -> RunState:
         with self.calls.lock:
@@ -83,6 +108,10 @@ class ScriptedRunner(Runner):
             self.calls.in_flight += 1
             self.calls.max_in_flight = max(self.calls.max_in_flight, self.calls.in_flight)
         try:
+            if self.key is not None:
+                found = self._attach(target)
+                if found is not None:
+                    return found
             if target == "sigint":
                 _interrupt()
                 time.sleep(1.0)  # the handler runs meanwhile
@@ -110,9 +139,15 @@ class ScriptedRunner(Runner):
                 return RunState(RunStatus.SUCCEEDED, run_id="sync-1", output={"answer": 42})
             if target == "rejected":
                 raise RunError("AccessDeniedException: not allowed", status=RunStatus.ERROR)
+            with self.calls.lock:
+                self.calls.starts[target] += 1
+                run_id = f"run-{target}"
+                if self.key is not None:  # each key's run has its own id
+                    run_id += f"-{self.calls.starts[target]}"
+                    self.calls.remote[self._token(target)] = RemoteRun(target, self.label, run_id)
             return RunState(
                 RunStatus.RUNNING,
-                run_id=f"run-{target}",
+                run_id=run_id,
                 console_url=f"https://console.example/{target}",
                 handle={"target": target},
                 message="joined the run already in progress" if target == "joined" else None,
@@ -121,7 +156,42 @@ class ScriptedRunner(Runner):
             with self.calls.lock:
                 self.calls.in_flight -= 1
 
+    def _token(self, target: str) -> str:
+        assert self.key is not None
+        return idempotency_token(self.key, target, max_length=TOKEN_LENGTH)
+
+    def _attach(self, target: str) -> RunState | None:
+        """The run this key already made for ``target``, reported instead of a new one."""
+        with self.calls.lock:
+            known = self.calls.remote.get(self._token(target))
+        if known is None:
+            return None
+        if known.label != self.label:
+            raise UsageError(
+                f"idempotency key '{self.key}' already started run {known.run_id} of '{target}' "
+                f"with label {known.label!r}, not {self.label!r}: use a new key for a new run"
+            )
+        if known.final is not None:
+            message = f"run {known.run_id} had ended before this attempt: reported, not restarted"
+            return replace(known.final, message=message, attached=True)
+        return RunState(
+            RunStatus.RUNNING,
+            run_id=known.run_id,
+            handle={"target": target},
+            message=f"attached to run {known.run_id}, started earlier under the idempotency key",
+            attached=True,
+        )
+
     def poll(self, target: str, state: RunState) -> RunState:
+        outcome = self._poll(target, state)
+        if self.key is not None and outcome.status.is_terminal:
+            with self.calls.lock:
+                known = self.calls.remote.get(self._token(target))
+                if known is not None:
+                    known.final = replace(outcome, run_id=known.run_id)
+        return outcome
+
+    def _poll(self, target: str, state: RunState) -> RunState:
         with self.calls.lock:
             self.calls.polls[target] += 1
             polls = self.calls.polls[target]
@@ -206,6 +276,8 @@ class ScriptedProvider:
                 factory=self._factory,
                 default_timeout_minutes=5,
                 aliases=("scripted-trigger",),
+                idempotent=True,
+                idempotency_help="The scripted system keeps each run under its token.",
             )
         )
         register(

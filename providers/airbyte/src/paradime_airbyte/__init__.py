@@ -138,6 +138,10 @@ TRIGGER_COMMAND = TriggerCommand(
         target_header="CONNECTION ID",
     ),
     emoji="🐙",
+    idempotent=True,
+    idempotency_help="Airbyte runs one job per connection at a time: a job of this type still "
+    "running is joined, whoever started it; once it has ended, nothing in Airbyte tells that it "
+    "was this key's, so a rerun starts a new job.",
 )
 
 LIST_COMMAND = ListCommand(

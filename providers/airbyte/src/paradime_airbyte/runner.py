@@ -215,6 +215,7 @@ class AirbyteSyncRunner(Runner):
         self.api = AirbyteApi(params, context, clock=clock)
         self.logger = context.logger
         self.job_type = str(params.get("job_type") or "sync")
+        self.keyed = context.idempotency_key is not None
         self.workspace_id: str | None = params.get("workspace_id")
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
@@ -234,7 +235,14 @@ class AirbyteSyncRunner(Runner):
             )
         except ConflictError as exc:
             return self._join(connection, exc)
-        return self._state(self._job(answer.document, connection), answer.document)
+        state = self._state(self._job(answer.document, connection), answer.document)
+        if self.keyed and state.status is RunStatus.RUNNING:
+            # Said once per run: what the key cannot do here.
+            state.message = (
+                f"{state.message} (no job was running; an ended job cannot be tied to the "
+                "idempotency key)"
+            )
+        return state
 
     def _connection(self, target: str) -> Connection:
         """The target's connection, read once per run (a retried start does not read it again)."""
@@ -379,6 +387,7 @@ class AirbyteSyncRunner(Runner):
             "handle": handle,
             "console_url": console_url,
             "details": details,
+            "attached": handle.joined,
         }
         if status is None:
             # A status this version does not know (Airbyte adds some): keep waiting, bounded by

@@ -51,6 +51,10 @@ AUTH_CODES = frozenset(
     }
 )
 
+# A call refused by IAM: for an optional call (one that only adds detail), a reason to go on
+# without it.
+DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
+
 
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError, else None."""

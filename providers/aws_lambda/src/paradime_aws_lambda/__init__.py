@@ -128,6 +128,8 @@ TRIGGER_COMMAND = TriggerCommand(
         results_title="📊 INVOCATION RESULTS",
         target_header="FUNCTION NAME",
     ),
+    idempotency_help="Lambda has no way to recognise a repeated invocation: every run of this "
+    "command invokes its functions again, so a retry invokes them twice.",
 )
 
 LIST_COMMAND = ListCommand(

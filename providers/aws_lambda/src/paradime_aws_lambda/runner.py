@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus, UsageError
@@ -108,7 +109,7 @@ def _decode_payload(data: bytes) -> Any:
     text = data.decode("utf-8", errors="replace")
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond what Python parses
         return text
 
 
@@ -137,6 +138,33 @@ def _function_console_url(region: str, name: str, qualifier: str | None) -> str 
         kind = "versions" if qualifier.isdigit() else "aliases"
         fragment += f"/{kind}/{qualifier}"
     return console_url(region, "lambda", fragment)
+
+
+@dataclass
+class EventTrace:
+    """The run handle of a followed Event invocation: where its log lines are, and what the
+    reads so far found. Each poll works on a copy (``dataclasses.replace``)."""
+
+    request_id: str
+    region: str
+    log_group: str
+    invoked_at: float  # epoch seconds
+    since_ms: int  # the search starts here, a little before the invocation
+    phase: str = "search"  # search: lines with the request id; inspect: its own stream
+    next_token: str | None = None
+    # (log stream, timestamp in ms) of the START, END and REPORT lines once seen
+    start: tuple[str, int] | None = None
+    end: tuple[str, int] | None = None
+    end_seen_at: float = field(default=0.0)
+    report: tuple[str, int] | None = None
+    failure: str | None = None  # a failure a line with the request id reported
+    # inspect phase: the stream and time window read, an error line without the request id
+    # that may be this invocation's, and whether its REPORT line was passed
+    stream: str = ""
+    start_ms: int = 0
+    end_ms: int = 0
+    candidate: str | None = None
+    reported: bool = False
 
 
 class LambdaRunner(Runner):
@@ -215,14 +243,13 @@ class LambdaRunner(Runner):
             log_group = self._log_group(ref, config)
             details["log_group"] = log_group
             now = time.time()
-            handle = {
-                "request_id": request_id,
-                "region": region,
-                "log_group": log_group,
-                "invoked_at": now,
-                "since_ms": int(now * 1000) - LOG_SEARCH_SKEW_MS,
-                "phase": "search",
-            }
+            handle = EventTrace(
+                request_id=request_id,
+                region=region,
+                log_group=log_group,
+                invoked_at=now,
+                since_ms=int(now * 1000) - LOG_SEARCH_SKEW_MS,
+            )
             return RunState(
                 RunStatus.RUNNING,
                 run_id=request_id,
@@ -360,21 +387,21 @@ class LambdaRunner(Runner):
         """Read the next pages of the invocation's log lines: a busy log group answers pages
         that are empty yet carry a ``nextToken``, so one poll follows up to
         ``MAX_PAGES_PER_POLL`` of them, each further page drawn from the command's rate cap."""
-        handle: dict[str, Any] = dict(state.handle)
+        handle: EventTrace = dataclasses.replace(state.handle)
         for page_number in range(MAX_PAGES_PER_POLL):
             if page_number and not self.context.take_poll_request():
                 break
             try:
-                page = self.session.client("logs", handle["region"]).filter_log_events(
+                page = self.session.client("logs", handle.region).filter_log_events(
                     **self._log_request(handle)
                 )
             except Exception as exc:
                 return self._untracked(target, handle, exc)
-            handle["next_token"] = page.get("nextToken")
+            handle.next_token = page.get("nextToken")
             events = sorted(page.get("events", []), key=lambda e: e.get("timestamp", 0))
-            if handle["phase"] == "search":
+            if handle.phase == "search":
                 outcome = self._search(handle, events)
-                searched_all = handle["phase"] == "search" and not handle["next_token"]
+                searched_all = handle.phase == "search" and not handle.next_token
             else:
                 outcome = self._inspect(handle, events)
                 searched_all = False
@@ -385,113 +412,106 @@ class LambdaRunner(Runner):
         return RunState(RunStatus.RUNNING, message=self._progress(handle), handle=handle)
 
     @staticmethod
-    def _log_request(handle: Mapping[str, Any]) -> dict[str, Any]:
-        request: dict[str, Any] = {"logGroupName": handle["log_group"]}
-        if handle["phase"] == "search":
-            request["filterPattern"] = f'"{handle["request_id"]}"'
-            request["startTime"] = handle["since_ms"]
+    def _log_request(handle: EventTrace) -> dict[str, Any]:
+        request: dict[str, Any] = {"logGroupName": handle.log_group}
+        if handle.phase == "search":
+            request["filterPattern"] = f'"{handle.request_id}"'
+            request["startTime"] = handle.since_ms
         else:
-            request["logStreamNames"] = [handle["stream"]]
-            request["startTime"] = handle["start_ms"]
-            request["endTime"] = handle["end_ms"] + 1
-        if handle.get("next_token"):
-            request["nextToken"] = handle["next_token"]
+            request["logStreamNames"] = [handle.stream]
+            request["startTime"] = handle.start_ms
+            request["endTime"] = handle.end_ms + 1
+        if handle.next_token:
+            request["nextToken"] = handle.next_token
         return request
 
     @staticmethod
-    def _progress(handle: Mapping[str, Any]) -> str:
-        if handle["phase"] == "inspect":
+    def _progress(handle: EventTrace) -> str:
+        if handle.phase == "inspect":
             return "finished; reading its log"
-        return "running" if "start" in handle else "queued by Lambda; not started yet"
+        return "running" if handle.start else "queued by Lambda; not started yet"
 
-    def _search(self, handle: dict[str, Any], events: list[Mapping[str, Any]]) -> RunState | None:
+    def _search(self, handle: EventTrace, events: list[Mapping[str, Any]]) -> RunState | None:
         """Lines carrying the request id. The REPORT line (``platform.report``) ends the search:
         it is written after END and carries the platform's verdict."""
-        request_id = handle["request_id"]
         for event in events:
-            fact = logscan.classify(str(event.get("message", "")), request_id)
+            fact = logscan.classify(str(event.get("message", "")), handle.request_id)
             if fact is None:
                 continue
             where = (str(event.get("logStreamName", "")), int(event.get("timestamp", 0)))
-            if fact.kind == "start" and "start" not in handle:
-                handle["start"] = where
-            elif fact.kind == "end" and "end" not in handle:
-                handle.update(end=where, end_seen_at=time.time())
-            elif fact.kind == "report":
-                handle.setdefault("report", where)
-            if fact.failure and not handle.get("failure"):
-                handle["failure"] = fact.failure
-        if "report" not in handle:
-            waited = time.time() - handle.get("end_seen_at", time.time())
-            if "end" not in handle or waited < REPORT_WAIT_S:
-                return None
-        stream, end_ms = handle.get("report") or handle["end"]
-        if handle.get("failure"):
-            details = {"log_group": handle["log_group"], "log_stream": stream}
-            return RunState(
-                RunStatus.FAILED, error=handle["failure"], handle=handle, details=details
-            )
+            if fact.kind == "start" and handle.start is None:
+                handle.start = where
+            elif fact.kind == "end" and handle.end is None:
+                handle.end, handle.end_seen_at = where, time.time()
+            elif fact.kind == "report" and handle.report is None:
+                handle.report = where
+            if fact.failure and not handle.failure:
+                handle.failure = fact.failure
+        # No REPORT line yet: wait for it, or past REPORT_WAIT_S after END, go by END.
+        waiting = handle.end is None or time.time() - handle.end_seen_at < REPORT_WAIT_S
+        if handle.report is None and waiting:
+            return None
+        stream, end_ms = handle.report or handle.end or ("", 0)
+        if handle.failure:
+            details = {"log_group": handle.log_group, "log_stream": stream}
+            return RunState(RunStatus.FAILED, error=handle.failure, handle=handle, details=details)
         # Finished, and no line with the request id says it failed; the runtime's own error
         # lines carry no id, so read this invocation's lines (its stream, from its START to a
         # little after its REPORT) next.
-        start_stream, start_ms = handle.get("start") or (stream, handle["since_ms"])
-        handle.update(
-            phase="inspect",
-            stream=start_stream or stream,
-            start_ms=start_ms,
-            end_ms=end_ms + TRAILING_LINES_MS,
-            next_token=None,
-            candidate=None,
-            reported=False,
-        )
+        start_stream, start_ms = handle.start or (stream, handle.since_ms)
+        handle.phase = "inspect"
+        handle.stream = start_stream or stream
+        handle.start_ms, handle.end_ms = start_ms, end_ms + TRAILING_LINES_MS
+        handle.next_token = handle.candidate = None
+        handle.reported = False
         return None
 
-    def _inspect(self, handle: dict[str, Any], events: list[Mapping[str, Any]]) -> RunState | None:
+    def _inspect(self, handle: EventTrace, events: list[Mapping[str, Any]]) -> RunState | None:
         """The invocation's own stream from its START: an uncaught error written without the
         request id between START and REPORT, or a line with the id (before or just after the
         REPORT) saying it failed."""
-        request_id = handle["request_id"]
+        request_id = handle.request_id
         for event in events:
             message = str(event.get("message", ""))
             owner = logscan.boundary(message)
             if owner is not None and owner != request_id:
-                if handle["reported"]:
+                if handle.reported:
                     return self._concluded(handle)  # the next invocation starts: ours is read
                 # Another invocation starts or ends here: error lines before it were its own.
-                handle["candidate"] = None
+                handle.candidate = None
                 continue
             fact = logscan.classify(message, request_id)
             if fact is not None:
-                if fact.failure and not handle.get("failure"):
-                    handle["failure"] = fact.failure
+                if fact.failure and not handle.failure:
+                    handle.failure = fact.failure
                 if fact.kind == "start":
-                    handle["candidate"] = None
+                    handle.candidate = None
                 elif fact.kind == "report":
-                    handle["reported"] = True
+                    handle.reported = True
                 continue
             failure = logscan.unhandled_error(message)
-            if failure and not handle["reported"] and not handle.get("candidate"):
-                handle["candidate"] = failure
-        if handle.get("next_token"):
+            if failure and not handle.reported and not handle.candidate:
+                handle.candidate = failure
+        if handle.next_token:
             return None
         return self._concluded(handle)
 
     @staticmethod
-    def _concluded(handle: dict[str, Any]) -> RunState:
-        error = handle.get("failure") or handle.get("candidate")
+    def _concluded(handle: EventTrace) -> RunState:
+        error = handle.failure or handle.candidate
         return RunState(
             RunStatus.FAILED if error else RunStatus.SUCCEEDED,
             error=error,
             handle=handle,
-            details={"log_group": handle["log_group"], "log_stream": handle["stream"]},
+            details={"log_group": handle.log_group, "log_stream": handle.stream},
         )
 
-    def _untracked(self, target: str, handle: dict[str, Any], exc: BaseException) -> RunState:
+    def _untracked(self, target: str, handle: EventTrace, exc: BaseException) -> RunState:
         """A log read failed: wait, retry, or end as STARTED saying completion is unknown."""
         code = error_code(exc)
-        group = handle["log_group"]
+        group = handle.log_group
         if code == "ResourceNotFoundException":
-            if time.time() - handle["invoked_at"] < LOG_GROUP_GRACE_S:
+            if time.time() - handle.invoked_at < LOG_GROUP_GRACE_S:
                 return RunState(
                     RunStatus.RUNNING,
                     message=f"queued by Lambda; log group {group} does not exist yet (waiting "

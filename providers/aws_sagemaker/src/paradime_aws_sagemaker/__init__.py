@@ -105,6 +105,11 @@ TRIGGER_COMMAND = TriggerCommand(
         results_title="📊 PIPELINE EXECUTION RESULTS",
         target_header="PIPELINE NAME",
     ),
+    idempotent=True,
+    idempotency_help="The client request token is <key>-<pipeline>-<hash> (32 to 128 "
+    "characters), so SageMaker answers a repeat with the execution it made first: one that is "
+    "running is attached to, one that has ended is reported, and a parameter this attempt gives "
+    "with another value is refused.",
 )
 
 LIST_COMMAND = ListCommand(

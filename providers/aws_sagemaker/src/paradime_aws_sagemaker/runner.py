@@ -11,6 +11,12 @@ Imported only when a command runs (it builds a boto3 session).
 * cancel: ``StopPipelineExecution``, then one ``DescribePipelineExecution`` to report where the
   execution stands (``Stopping`` or ``Stopped``): core gives the request its grace period, the
   runner never sleeps.
+* under an idempotency key the token is derived from the key and the pipeline
+  (:func:`paradime.api.idempotency_token`), so SageMaker answers a repeat with the execution it
+  made for the first: the trigger then describes it (an ended one is reported at once, one
+  created before this attempt's start is "attached"), and compares the parameters this attempt
+  gives with the execution's (``ListPipelineParametersForExecution``): another value is a usage
+  error.
 """
 
 from __future__ import annotations
@@ -21,11 +27,20 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
-from paradime_aws_common.errors import describe, error_code, to_run_error
+from paradime.api import (
+    Lister,
+    RunContext,
+    RunError,
+    Runner,
+    RunState,
+    RunStatus,
+    UsageError,
+    idempotency_token,
+)
+from paradime_aws_common.errors import DENIED_CODES, describe, error_code, to_run_error
 from paradime_aws_common.session import AwsSession, console_url
 from paradime_aws_sagemaker.inputs import (
     ParametersFile,
@@ -41,6 +56,11 @@ MAX_STEP_PAGES = 50
 PAGE_SIZE = 100
 
 _NOT_FOUND = re.compile(r"could not find|does not exist|not found", re.IGNORECASE)
+# SageMaker's ClientRequestToken: 32 to 128 characters.
+TOKEN_MIN, TOKEN_MAX = 32, 128
+# An execution created this long before this attempt's first start request (by the local clock
+# against SageMaker's) was made by an earlier attempt: the margin absorbs clock skew.
+ATTACH_SKEW = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -69,16 +89,35 @@ class PipelineRunner(Runner):
         self.description: str | None = params.get("description")
         self.logger = context.logger
         self.session = AwsSession(params, context)
+        self.key = context.idempotency_key
         self._tokens: dict[str, str] = {}
+        self._first_sent: dict[str, datetime] = {}
         self._lock = threading.Lock()
+        self._parameters_unchecked = False
 
     def _client(self, region: str) -> Any:
         return self.session.client("sagemaker", region)
 
     def request_token(self, target: str) -> str:
-        """The target's ClientRequestToken: made at its first start attempt, reused after."""
+        """The target's ClientRequestToken: made at its first start attempt, reused after; under
+        an idempotency key, the key's token for the pipeline (its region and name)."""
         with self._lock:
-            return self._tokens.setdefault(target, str(uuid.uuid4()))
+            known = self._tokens.get(target)
+            if known is None:
+                known = str(uuid.uuid4())
+                if self.key is not None:
+                    ref = pipeline_ref(target)
+                    region = ref.region or self.session.region
+                    known = idempotency_token(
+                        self.key,
+                        f"{region}/{ref.name}",
+                        max_length=TOKEN_MAX,
+                        min_length=TOKEN_MIN,
+                        label=ref.name,
+                    )
+                self._tokens[target] = known
+                self._first_sent[target] = datetime.now(timezone.utc)
+            return known
 
     def parameters_for(self, ref: PipelineRef) -> dict[str, str]:
         return {**self.parameters_file.for_pipeline(ref), **self.cli_parameters}
@@ -106,19 +145,106 @@ class PipelineRunner(Runner):
         except Exception as exc:
             raise _start_error(exc, ref, region, request["ClientRequestToken"]) from None
         execution_arn = str(response["PipelineExecutionArn"])
-        return RunState(
+        state = RunState(
             RunStatus.RUNNING,
             run_id=execution_arn,
             console_url=execution_console_url(region, ref.name, execution_arn),
             handle=ExecutionHandle(execution_arn, region, ref.name),
             details={"pipeline": ref.name, "region": region},
         )
+        if self.key is None:
+            return state
+        state.details["client_request_token"] = request["ClientRequestToken"]
+        return self._keyed(target, state, parameters)
+
+    # -- the idempotency key ------------------------------------------------------------
+    def _keyed(self, target: str, state: RunState, parameters: Mapping[str, str]) -> RunState:
+        """The execution SageMaker answered for the key's token, which an earlier attempt may
+        have made: its parameters must be this attempt's, and an ended one is reported now."""
+        handle: ExecutionHandle = state.handle
+        client = self._client(handle.region)
+        self._check_parameters(client, handle, parameters)
+        execution = self._describe(client, handle)
+        created = execution.get("CreationTime")
+        with self._lock:
+            sent = self._first_sent[target]
+        state.attached = isinstance(created, datetime) and created < sent - ATTACH_SKEW
+        when = _iso(created) or "an unknown time"
+        found = self._from_execution(client, handle, execution)
+        if found.status is RunStatus.RUNNING:
+            if state.attached:
+                state.message = (
+                    f"attached to execution {handle.execution_arn.rsplit('/', 1)[-1]}, created "
+                    f"{when} by an earlier attempt under the idempotency key"
+                )
+            return state
+        found.run_id, found.console_url, found.handle = state.run_id, state.console_url, handle
+        found.details = {**state.details, **found.details}
+        found.attached = state.attached
+        if state.attached:
+            found.message = (
+                f"execution {handle.execution_arn.rsplit('/', 1)[-1]} (created {when}) had ended "
+                f"({execution.get('PipelineExecutionStatus')}) before this attempt: reported, not "
+                "started again (a new key starts a new execution)"
+            )
+        return found
+
+    def _check_parameters(
+        self, client: Any, handle: ExecutionHandle, parameters: Mapping[str, str]
+    ) -> None:
+        """A parameter this attempt gives with another value in the execution is a usage error.
+        SageMaker's list does not say which parameters were given and which are defaults, so a
+        parameter only the earlier attempt gave cannot be told apart and is not compared."""
+        if not parameters:
+            return
+        try:
+            found = {
+                str(p.get("Name")): str(p.get("Value"))
+                for p in self._all_parameters(client, handle.execution_arn)
+            }
+        except Exception as exc:
+            if error_code(exc) not in DENIED_CODES:
+                raise to_run_error(
+                    exc, subject=f"pipeline '{handle.pipeline}'", run_id=handle.execution_arn
+                ) from None
+            with self._lock:
+                first, self._parameters_unchecked = not self._parameters_unchecked, True
+            if first:
+                self.logger.warning(
+                    f"ListPipelineParametersForExecution is not allowed ({error_code(exc)}): an "
+                    "execution found under the idempotency key is not compared with this "
+                    "attempt's parameters"
+                )
+            return
+        changed = sorted(n for n, v in parameters.items() if n in found and found[n] != v)
+        if changed:
+            raise UsageError(
+                f"idempotency key '{self.key}' already started execution {handle.execution_arn} "
+                f"with other values of {', '.join(changed)}; a new key starts a new execution"
+            )
+
+    def _all_parameters(self, client: Any, execution_arn: str) -> Iterator[Mapping[str, Any]]:
+        token: str | None = None
+        for _ in range(MAX_STEP_PAGES):
+            request: dict[str, Any] = {"PipelineExecutionArn": execution_arn, "MaxResults": 100}
+            if token:
+                request["NextToken"] = token
+            page = client.list_pipeline_parameters_for_execution(**request)
+            yield from page.get("PipelineParameters", [])
+            token = page.get("NextToken")
+            if not token:
+                return
 
     # -- poll ---------------------------------------------------------------------------
     def poll(self, target: str, state: RunState) -> RunState:
         handle: ExecutionHandle = state.handle
         client = self._client(handle.region)
-        execution = self._describe(client, handle)
+        return self._from_execution(client, handle, self._describe(client, handle))
+
+    def _from_execution(
+        self, client: Any, handle: ExecutionHandle, execution: Mapping[str, Any]
+    ) -> RunState:
+        """The run's state from a DescribePipelineExecution answer."""
         status = str(execution.get("PipelineExecutionStatus") or "")
         details: dict[str, Any] = {"sagemaker_status": status}
         if status == "Succeeded":

@@ -101,6 +101,11 @@ TRIGGER_COMMAND = TriggerCommand(
         results_title="📊 EXECUTION RESULTS",
         target_header="STATE MACHINE",
     ),
+    idempotent=True,
+    idempotency_help="Each execution is named <key>-<machine>-<16 hex digits of a hash> "
+    "(at most 80 characters): one that is running is attached to, one that has ended is "
+    "reported, a different input is refused. Not for EXPRESS machines (Step Functions does not "
+    "deduplicate their starts), nor with --execution-name.",
 )
 
 LIST_COMMAND = ListCommand(

@@ -14,6 +14,11 @@ one step and returns: core's engine owns retries of throttles, the poll schedule
   When it is denied, the machine is started with ``StartExecution`` (sent once, as the type is
   unknown) and the execution ARN tells the type: an EXPRESS one, which cannot be described, is
   reported ``STARTED`` with the reason its outcome is unknown.
+* Under an idempotency key the execution name is derived from the key and the machine
+  (:func:`paradime.api.idempotency_token`), and the execution of that name is looked up with
+  ``DescribeExecution`` before any start: running, it is attached to and polled; ended, its
+  outcome is reported; with another input, the command stops with a usage error. Step Functions
+  does not deduplicate EXPRESS starts, so a key is refused for an EXPRESS machine.
 """
 
 from __future__ import annotations
@@ -29,10 +34,20 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus, UsageError
-from paradime_aws_common.errors import error_code, to_run_error
+from paradime.api import (
+    Lister,
+    OptionSource,
+    RunContext,
+    RunError,
+    Runner,
+    RunState,
+    RunStatus,
+    UsageError,
+    idempotency_token,
+)
+from paradime_aws_common.errors import DENIED_CODES, error_code, to_run_error
 from paradime_aws_common.session import AwsSession, console_url
-from paradime_aws_stepfunctions.inputs import MachineRef, machine_ref, read_input_file
+from paradime_aws_stepfunctions.inputs import NAME_MAX, MachineRef, machine_ref, read_input_file
 
 SERVICE = "stepfunctions"
 AWS_ERRORS = (BotoCoreError, ClientError)
@@ -61,8 +76,6 @@ _UNEXPLAINED = {
     "TIMED_OUT": "execution timed out",
     "ABORTED": "execution was aborted",
 }
-# Error codes of a refused call: DescribeStateMachine is then done without.
-DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 _EXECUTION_ARN = re.compile(r"arn:[\w-]+:states:[\w-]+:\d{12}:execution:[^'\"\s]+")
 
 
@@ -110,6 +123,13 @@ def _same_json(a: str | None, b: str) -> bool:
         return a == b
 
 
+def _clock(value: Any) -> str:
+    """A start or stop date as the user reads it (UTC, to the second)."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value or "an unknown time")
+
+
 def _execution_arn(ref: MachineRef, region: str, name: str) -> str:
     """The ARN of the STANDARD execution ``name`` of the state machine ``ref`` names."""
     assert ref.arn is not None
@@ -143,6 +163,12 @@ class StepFunctionsRunner(Runner):
                 input_text = read_input_file(params["input_file"])
             except UsageError as exc:
                 raise UsageError(f"invalid value for '--input-file': {exc}") from None
+        if params.get("execution_name") is not None:
+            context.decline_idempotency_key(
+                "--execution-name names the executions itself; give one or the other"
+            )
+        self.key = context.idempotency_key
+        self.key_typed = context.option_source("idempotency_key") is OptionSource.COMMAND_LINE
         self.session = AwsSession(params, context)
         self.command = context.command
         self.wait = context.wait
@@ -158,6 +184,8 @@ class StepFunctionsRunner(Runner):
         self._listing: dict[str, threading.Lock] = {}
         self._claimed: dict[str, str] = {}
         self._attempts: dict[str, int] = {}
+        self._express_key_warned = False
+        self._looked_up: set[str] = set()  # targets whose key's execution was looked up
 
     # -- trigger ------------------------------------------------------------------------
     def trigger(self, target: str) -> RunState:
@@ -165,10 +193,17 @@ class StepFunctionsRunner(Runner):
         assert ref.arn is not None
         region = ref.arn.region
         machine_type = self._machine_type(ref, region)
-        name, first_at = self._name_for(target)
+        keyed = self.key is not None and self._honour_key(ref, machine_type)
+        name, first_at = self._name_for(target, ref if keyed else None)
         request: dict[str, Any] = {"stateMachineArn": ref.given, "name": name}
         if self.input_text is not None:
             request["input"] = self.input_text
+        if keyed:
+            with self._lock:  # a retry of our own start finds our own execution
+                ours, self._looked_up = target in self._looked_up, self._looked_up | {target}
+            found = self._describe_named(ref, region, name)
+            if found is not None:
+                return self._found(target, region, request, found, attached=not ours)
         if machine_type is None:
             return self._start_untyped(target, ref, region, request)
         if machine_type == "EXPRESS":
@@ -176,6 +211,78 @@ class StepFunctionsRunner(Runner):
                 return self._start_sync(region, request)
             return self._start_express(target, region, request)
         return self._start_standard(target, ref, region, request, first_at)
+
+    # -- the idempotency key ------------------------------------------------------------
+    def _honour_key(self, ref: MachineRef, machine_type: str | None) -> bool:
+        """Whether this machine's start can honour the key: not an EXPRESS one, whose starts
+        Step Functions does not deduplicate (each start of a name runs anew). An unknown type
+        (DescribeStateMachine refused) is tried: only a STANDARD execution can be found."""
+        if machine_type != "EXPRESS":
+            return True
+        why = (
+            f"state machine '{ref.name}' is EXPRESS, and Step Functions does not deduplicate "
+            "EXPRESS starts: a repeat under the same name runs it again"
+        )
+        if self.key_typed:
+            raise UsageError(f"--idempotency-key cannot be honoured: {why}; nothing was started")
+        with self._lock:
+            first, self._express_key_warned = not self._express_key_warned, True
+        if first:
+            self.logger.warning(
+                f"PARADIME_IDEMPOTENCY_KEY is set, but {why}; its EXPRESS machines start without it"
+            )
+        return False
+
+    def _describe_named(self, ref: MachineRef, region: str, name: str) -> dict[str, Any] | None:
+        """The execution of this name, if one exists (``ExecutionDoesNotExist``: ``None``)."""
+        arn = _execution_arn(ref, region, name)
+        try:
+            return dict(self.session.client(SERVICE, region).describe_execution(executionArn=arn))
+        except ClientError as exc:
+            if error_code(exc) == "ExecutionDoesNotExist":
+                return None
+            raise to_run_error(exc, subject="DescribeExecution") from None
+        except BotoCoreError as exc:
+            raise to_run_error(exc, subject="DescribeExecution") from None
+
+    def _found(
+        self,
+        target: str,
+        region: str,
+        request: dict[str, Any],
+        existing: Mapping[str, Any],
+        *,
+        attached: bool,
+    ) -> RunState:
+        """The execution the key's name already has: attached to while it runs, reported once
+        it has ended, never started again; another input is a usage error."""
+        arn = str(existing["executionArn"])
+        name = request["name"]
+        if not _same_json(existing.get("input"), request.get("input", "{}")):
+            raise UsageError(
+                f"idempotency key '{self.key}' already started execution {arn} with a different "
+                "input; a new key starts a new execution"
+            )
+        state = self._running(target, existing, region, "STANDARD", request)
+        state.attached = attached
+        started = _clock(existing.get("startDate"))
+        outcome = self._outcome(existing, arn, region, history=True)
+        if outcome.status is RunStatus.RUNNING:
+            if attached:
+                state.message = (
+                    f"attached to execution {name}, started {started} by an earlier attempt "
+                    "under the idempotency key"
+                )
+            return state
+        ended = _clock(existing.get("stopDate"))
+        outcome.run_id, outcome.console_url, outcome.handle = arn, state.console_url, state.handle
+        outcome.details = {**state.details, **outcome.details}
+        outcome.attached = attached
+        outcome.message = (
+            f"execution {name} had ended ({existing.get('status')} at {ended}) before this "
+            "attempt: reported, not started again (a new key starts a new execution)"
+        )
+        return outcome
 
     def _resolve(self, target: str) -> MachineRef:
         """The target as an ARN; a plain name is looked up in the command's region."""
@@ -229,7 +336,7 @@ class StepFunctionsRunner(Runner):
                 stateMachineArn=base
             )
         except AWS_ERRORS as exc:
-            if error_code(exc) not in DENIED:
+            if error_code(exc) not in DENIED_CODES:
                 raise to_run_error(exc, subject="DescribeStateMachine") from None
             # Not among the documented permissions: an optimisation, not a requirement. Not
             # asked again once refused, so that a policy without it costs a refused call or two.
@@ -246,13 +353,19 @@ class StepFunctionsRunner(Runner):
             self._types[base] = machine_type
         return machine_type
 
-    def _name_for(self, target: str) -> tuple[str, datetime]:
-        """The target's execution name, chosen once: every retry of its start sends it again."""
+    def _name_for(self, target: str, keyed: MachineRef | None = None) -> tuple[str, datetime]:
+        """The target's execution name, chosen once: every retry of its start sends it again.
+        Under the idempotency key (``keyed``: the machine), the key's name for the machine."""
         with self._lock:
             entry = self._names.get(target)
             if entry is None:
                 now = datetime.now(timezone.utc)
-                entry = (self.execution_name or generate_execution_name(now), now)
+                name = self.execution_name or generate_execution_name(now)
+                if keyed is not None and self.key is not None:
+                    name = idempotency_token(
+                        self.key, keyed.given, max_length=NAME_MAX, label=keyed.name
+                    )
+                entry = (name, now)
                 self._names[target] = entry
         return entry
 
@@ -271,6 +384,12 @@ class StepFunctionsRunner(Runner):
             answer = client.start_execution(**request)
         except ClientError as exc:
             retried = attempt > 1 or exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+            if error_code(exc) == "ExecutionAlreadyExists" and self.key is not None:
+                # Another attempt under the key started it since the look-up (or our own
+                # earlier try, whose answer was lost): the same look-up decides.
+                found = self._describe_named(ref, region, request["name"])
+                if found is not None:
+                    return self._found(target, region, request, found, attached=not retried)
             if error_code(exc) == "ExecutionAlreadyExists" and retried:
                 return self._adopt(target, ref, region, request, first_at, exc)
             if error_code(exc) == "ExecutionAlreadyExists":
@@ -355,6 +474,11 @@ class StepFunctionsRunner(Runner):
         try:
             answer = client.start_execution(**request)
         except AWS_ERRORS as exc:
+            if error_code(exc) == "ExecutionAlreadyExists" and self.key is not None:
+                # Started under the key's name since the look-up: another attempt's.
+                found = self._describe_named(ref, region, request["name"])
+                if found is not None:
+                    return self._found(target, region, request, found, attached=True)
             if error_code(exc) == "ExecutionAlreadyExists":
                 raise self._name_taken(request["name"], _existing_arn(exc)) from None
             raise to_run_error(exc, subject="StartExecution", idempotent=False) from None
@@ -364,6 +488,13 @@ class StepFunctionsRunner(Runner):
         with self._lock:
             self._types.setdefault(ref.base_arn, machine_type)
         state = self._running(target, answer, region, machine_type, request)
+        if machine_type == "EXPRESS" and self.key is not None:
+            self.logger.warning(
+                f"state machine '{ref.name}' is EXPRESS, learned only from its start (no "
+                "DescribeStateMachine): Step Functions does not deduplicate EXPRESS starts, so "
+                "the idempotency key could not be honoured for it; a retry starts it again",
+                target=target,
+            )
         if machine_type == "STANDARD" or not self.wait:
             return state
         state.status = RunStatus.STARTED

@@ -115,6 +115,12 @@ TRIGGER_COMMAND = TriggerCommand(
     ),
     emoji="🔄",
     can_cancel=False,
+    idempotent=True,
+    idempotency_help="Fivetran gives a sync no id and starts none while one runs: a sync still "
+    "running is joined, whoever started it; once it has ended, nothing in Fivetran tells that "
+    "it was this key's, so a rerun starts a new sync. Not with --force, which restarts a running "
+    "sync: both typed is a usage error; with the key from PARADIME_IDEMPOTENCY_KEY, --force "
+    "wins and the key is ignored with a warning.",
 )
 
 LIST_COMMAND = ListCommand(

@@ -193,8 +193,13 @@ class FivetranSyncRunner(Runner):
     """Starts (or joins) one sync per connector and follows it to its end."""
 
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
-        self.api = FivetranApi(params, context)
         self.force = bool(params.get("force"))
+        if self.force:
+            context.decline_idempotency_key(
+                "--force restarts a running sync, and the key exists to join it instead"
+            )
+        self.api = FivetranApi(params, context)
+        self.keyed = context.idempotency_key is not None
 
     def trigger(self, target: str) -> RunState:
         doc, answer = self.api.connector(target)
@@ -221,6 +226,11 @@ class FivetranSyncRunner(Runner):
         else:
             answer = self.api.start_sync(target, force=self.force)
             message = "the running sync was restarted (--force)" if running else "sync started"
+            if self.keyed and not running:
+                # Said once per run: what the key cannot do here.
+                message += (
+                    " (none was running; an ended sync cannot be tied to the idempotency key)"
+                )
         started = answer.server_time or datetime.now(timezone.utc)
         return RunState(
             RunStatus.RUNNING,
@@ -229,6 +239,7 @@ class FivetranSyncRunner(Runner):
             message=message,
             handle=handle,
             details={**connector_fields(doc), "joined_running_sync": joined},
+            attached=joined,
         )
 
     def poll(self, target: str, state: RunState) -> RunState:
