@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import random
 import resource
 import statistics
@@ -25,7 +24,7 @@ import subprocess
 import sys
 import time
 import venv
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -599,6 +598,8 @@ def bench_scale() -> list[Row]:
 
 
 def _scale_process(count: int) -> Row:
+    from sfn_scale import per_second_peak
+
     """The installed CLI over ``count`` executions of 5 s in real time, at the raised rate: its
     peak RSS (the emulator is in another process here), wall time and the rates at the proxy."""
     emulator = Emulator()
@@ -648,115 +649,6 @@ def _scale_process(count: int) -> Row:
         ),
         "statuses": statuses,
         "describe_calls": len(polls),
-        "describe_peak_per_s": _most_in_one_second(polls),
-        "start_peak_per_s": _most_in_one_second(starts),
+        "describe_peak_per_s": per_second_peak(polls),
+        "start_peak_per_s": per_second_peak(starts),
     }
-
-
-def _most_in_one_second(times: list[float]) -> int:
-    times = sorted(times)
-    first, most = 0, 0
-    for last, at in enumerate(times):
-        while at - times[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
-
-
-# -- 5. overhead ---------------------------------------------------------------------------
-def bench_overhead() -> list[Row]:
-    emulator = Emulator()
-    try:
-        names = create_functions(emulator, 200 if not QUICK else 20)
-        env = emulator.env
-        one = [PARADIME, "run", "aws-lambda-invoke", "--function-name", names[0]]
-        every = [PARADIME, "run", "aws-lambda-invoke", "--function-name", ",".join(names)]
-        # Interleaved, so load from elsewhere on the machine hits both alike.
-        ones, alls = [], []
-        for _ in range(3 if QUICK else 7):
-            ones.append(timed(one, env)[1])
-            alls.append(timed(every, env)[1])
-        cpu_one, cpu_all = statistics.median(ones), statistics.median(alls)
-        per_target = (cpu_all - cpu_one) / (len(names) - 1)
-        rows: list[Row] = [
-            {
-                "benchmark": "overhead",
-                "what": "paradime CPU per extra target",
-                "cpu_ms": round(per_target * 1000, 1),
-                "process_cpu_ms (1 target)": round(cpu_one * 1000, 1),
-            }
-        ]
-        aws = side_venv("awscli", "awscli>=1.32,<2", "aws")
-        if aws:
-            cpu_aws = statistics.median(
-                timed([aws, "lambda", "invoke", "--function-name", names[0], os.devnull], env)[1]
-                for _ in range(3)
-            )
-            rows.append(
-                {
-                    "benchmark": "overhead",
-                    "what": "AWS CLI CPU per invoke (one process each)",
-                    "cpu_ms": round(cpu_aws * 1000, 1),
-                    "ratio_vs_paradime_per_target": round(cpu_aws / per_target, 1)
-                    if per_target > 0
-                    else None,
-                }
-            )
-        return rows
-    finally:
-        emulator.stop()
-
-
-BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
-    "startup": bench_startup,
-    "concurrency": bench_concurrency,
-    "fanout": bench_fanout,
-    "polling": bench_polling,
-    "scale": bench_scale,
-    "overhead": bench_overhead,
-}
-
-
-def main() -> int:
-    chosen = [a for a in sys.argv[1:] if not a.startswith("--")] or list(BENCHMARKS)
-    rows: list[Row] = []
-    for name in chosen:
-        print(f"== {name}", flush=True)
-        result = BENCHMARKS[name]()
-        for row in result:
-            print(
-                "  " + json.dumps({k: v for k, v in row.items() if k != "benchmark"}, default=str)
-            )
-        rows.extend(result)
-    RESULTS.mkdir(exist_ok=True)
-    machine = {
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "system": platform.platform(),
-    }
-    (RESULTS / "latest.json").write_text(
-        json.dumps({"machine": machine, "rows": rows}, indent=2, default=str)
-    )
-    print_summary(rows)
-    print(f"\nwritten to {RESULTS.relative_to(ROOT) / 'latest.json'}")
-    return 0
-
-
-def print_summary(rows: list[Row]) -> None:
-    """Each target: its figure, what it was measured against in the same run, met or missed."""
-    targets = [row for row in rows if "met" in row and "figure" in row]
-    if not targets:
-        return
-    print("\n| benchmark | target | figure | reference (same run) | met |")
-    print("|---|---|---|---|---|")
-    for row in targets:
-        met = "met" if row["met"] else "MISSED"
-        print(
-            f"| {row['benchmark']} | {row['what']}: {row['target']} | {row['figure']} | "
-            f"{row['reference'] or '-'} | {met} |"
-        )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

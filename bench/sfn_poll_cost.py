@@ -133,6 +133,21 @@ def patch_moto() -> None:
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
 
 
+def start_patched_moto() -> Any:
+    """A moto server whose Wait states wait on the scenario's clock, its logs quiet."""
+    from moto.server import ThreadedMotoServer
+
+    from paradime_aws_common.testing import MotoServer
+
+    for noisy in ("werkzeug", "moto"):  # the emulator's own request and interpreter logs
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    patch_moto()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    _, port = server.get_host_and_port()
+    return MotoServer(f"http://127.0.0.1:{port}", port, server)
+
+
 def run_scenario(moto: Any, seconds: int, executions: int, seed: int) -> dict[str, Any]:
     """Start ``executions`` executions of ``seconds`` each and wait for them; what was sent."""
     from paradime import log
@@ -192,19 +207,11 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3, help="runs per scenario (poll phase)")
     args = parser.parse_args()
 
-    from moto.server import ThreadedMotoServer
-
     from paradime import log
-    from paradime_aws_common.testing import MotoServer
 
     log.configure("error")
-    for noisy in ("werkzeug", "moto"):  # the emulator's own request and interpreter logs
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    patch_moto()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
-    moto = MotoServer(f"http://127.0.0.1:{port}", port, server)
+    moto = start_patched_moto()
+    server = moto.server
     print(f"executions of {args.seconds} s (virtual time); calls per execution at the proxy")
     try:
         for executions in args.executions:

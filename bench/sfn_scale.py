@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import logging
 import os
 import resource
 import statistics
@@ -26,7 +25,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from sfn_poll_cost import CLOCK, ROLE, EmulatorClock, patch_moto
+from sfn_poll_cost import CLOCK, ROLE, EmulatorClock, start_patched_moto
 from waiting import drive
 
 
@@ -49,24 +48,17 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    from moto.server import ThreadedMotoServer
-
     from paradime import log
     from paradime.api import RunContext
     from paradime.testing.proxy import FaultProxy
-    from paradime_aws_common.testing import AwsEnv, MotoServer, aws_environment
+    from paradime_aws_common.testing import AwsEnv, aws_environment
     from paradime_aws_stepfunctions import TRIGGER_COMMAND
     from paradime_aws_stepfunctions.runner import StepFunctionsRunner
 
     progress = io.StringIO()
     log.configure("warning", "console", stream=progress)
-    for noisy in ("werkzeug", "moto"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    patch_moto()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
-    moto = MotoServer(f"http://127.0.0.1:{port}", port, server)
+    moto = start_patched_moto()
+    server = moto.server
     moto.reset()
     clock = CLOCK["now"] = EmulatorClock()
     aws = AwsEnv(moto.url, aws_environment(moto.url))

@@ -203,23 +203,29 @@ class Holding(Runner):
         return RunState(RunStatus.SUCCEEDED)
 
 
+def real_engine(runner: Runner, targets: int, clock: FakeClock | None = None) -> Engine:
+    """An engine at concurrency 100 and a poll rate of 5 a second."""
+    return Engine(
+        declared(rate=5),
+        runner,
+        [f"t{i}" for i in range(targets)],
+        wait=True,
+        timeout_s=600,
+        max_concurrency=100,
+        cancel_on_exit=False,
+        reporter=Reporter("budget"),
+        clock=clock,
+        handle_signals=False,
+    )
+
+
 def engine_threads(engine: Engine) -> tuple[int, int]:
     return len(engine.trigger_pool.threads), len(engine.poll_pool.threads)
 
 
 def test_a_thousand_synchronous_runs_use_concurrency_threads_and_no_poll_thread():
     runner = Holding(0.05)
-    engine = Engine(
-        declared(rate=5),
-        runner,
-        [f"t{i}" for i in range(1000)],
-        wait=True,
-        timeout_s=600,
-        max_concurrency=100,
-        cancel_on_exit=False,
-        reporter=Reporter("budget"),
-        handle_signals=False,
-    )
+    engine = real_engine(runner, 1000)
     results = engine.run()
     assert [r.status for r in results] == [RunStatus.SUCCEEDED] * 1000
     assert runner.most == 100  # as many at once as allowed...
@@ -227,19 +233,7 @@ def test_a_thousand_synchronous_runs_use_concurrency_threads_and_no_poll_thread(
 
 
 def test_poll_threads_follow_the_poll_rate_not_the_concurrency():
-    runner = Holding(0.001, poll=True)
-    engine = Engine(
-        declared(rate=5),
-        runner,
-        [f"t{i}" for i in range(300)],
-        wait=True,
-        timeout_s=600,
-        max_concurrency=100,
-        cancel_on_exit=False,
-        reporter=Reporter("budget"),
-        clock=FakeClock(),
-        handle_signals=False,
-    )
+    engine = real_engine(Holding(0.001, poll=True), 300, FakeClock())
     engine.run()
     triggers, polls = engine_threads(engine)
     assert triggers <= 100
@@ -247,16 +241,6 @@ def test_poll_threads_follow_the_poll_rate_not_the_concurrency():
 
 
 def test_a_one_target_run_starts_one_thread():
-    engine = Engine(
-        declared(),
-        Holding(0.0),
-        ["only"],
-        wait=True,
-        timeout_s=60,
-        max_concurrency=100,
-        cancel_on_exit=False,
-        reporter=Reporter("budget"),
-        handle_signals=False,
-    )
+    engine = real_engine(Holding(0.0), 1)
     engine.run()
     assert engine_threads(engine) == (1, 0)
