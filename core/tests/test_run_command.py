@@ -122,6 +122,16 @@ def test_poll_failures_in_a_row_end_in_error_keeping_the_run_id(scripted, monkey
     assert result.statuses["ok"] == "SUCCEEDED"
 
 
+def test_throttled_status_checks_back_off_without_giving_up_the_run(scripted, monkeypatch):
+    """Eight throttled checks in a row (more than the six failures that end a run as untracked):
+    the service answered, busy, so the run is asked again until it is seen to end."""
+    monkeypatch.setattr("paradime.polling.PollPolicy.failure_backoff", lambda self, n, rng: 0.01)
+    result = run("--job", "pollthrottle-8", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.statuses == {"pollthrottle-8": "SUCCEEDED"}
+    assert scripted.calls.polls["pollthrottle-8"] == 9
+
+
 def test_deadline_times_out_running_targets_without_stopping_them(scripted):
     result = run("--job", "hang", "--job", "sync", "--timeout-minutes", "0.02", "--json")
     assert result.exit_code == 1

@@ -101,6 +101,7 @@ class _Run:
     retry_error: RunError | None = None  # why the trigger waits for a retry, if it does
     on_wire: bool = False  # a worker has sent this run's trigger call and not yet answered
     poll_failures: int = 0
+    poll_throttles: int = 0  # throttled status checks in a row: they back off, never give up
     generation: int = 0
     last_message: str | None = None
     attached: bool = False  # the trigger found the run already there instead of starting one
@@ -507,20 +508,29 @@ class Engine:
         assert run.state is not None
         if isinstance(outcome, BaseException):
             final = isinstance(outcome, RunError) and not outcome.retryable
-            run.poll_failures += 1
+            # A throttle says the service is there and busy: the run goes on remotely, so it is
+            # asked again, backing off, until the deadline rather than given up as untracked.
+            throttled = (
+                isinstance(outcome, RunError)
+                and outcome.retryable
+                and outcome.status is RunStatus.THROTTLED
+            )
+            if throttled:
+                run.poll_throttles += 1
+            else:
+                run.poll_failures += 1
             if final or run.poll_failures >= self.policy.max_consecutive_failures:
                 if not final:
                     outcome = _wrap_poll_failure(outcome, run.poll_failures)
                 self._finish_with_error(run, outcome)
                 return
-            delay = max(
-                self.policy.failure_backoff(run.poll_failures, self.rng), _retry_after(outcome)
-            )
-            self.reporter.poll_failed(run.target, _describe(outcome), delay, run.poll_failures)
+            in_a_row = run.poll_throttles if throttled else run.poll_failures
+            delay = max(self.policy.failure_backoff(in_a_row, self.rng), _retry_after(outcome))
+            self.reporter.poll_failed(run.target, _describe(outcome), delay, in_a_row)
             run.phase = _Phase.RUNNING
             self._schedule(now + delay, _Call.POLL, run)
             return
-        run.poll_failures = 0
+        run.poll_failures = run.poll_throttles = 0
         state = _merge(run.state, outcome)
         run.state = state
         if state.status.is_terminal:

@@ -208,6 +208,10 @@ class ScriptedRunner(Runner):
             target.startswith("pollerr") and polls <= _number(target)
         ):
             raise ConnectionResetError("connection reset by peer")
+        if target.startswith("pollthrottle") and polls <= _number(target):
+            raise RunError(
+                "Rate exceeded (ThrottlingException)", status=RunStatus.THROTTLED, retryable=True
+            )
         if target == "poll-sigint" and polls == 1:
             _interrupt()
             time.sleep(0.5)
