@@ -8,9 +8,10 @@ one line and exit code 2; an expected failure never prints a traceback.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -162,7 +163,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.disable()
     code = invoke(argv)
     gc.freeze()  # nothing left for the collection at exit to walk
-    sys.exit(code)
+    _exit(code)
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit with ``code``. After an interrupt or a deadline, worker threads may still be blocked
+    in a remote call; tearing the interpreter down around such daemon threads can crash it at
+    exit (seen as SIGSEGV on a loaded machine), which would replace the exit code a scheduler
+    reads. Everything is written by then, so flush and leave without the teardown."""
+    import threading
+
+    if not any(t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can reach it
+            pass
+    os._exit(code)
 
 
 def invoke(argv: Sequence[str] | None = None) -> int:
