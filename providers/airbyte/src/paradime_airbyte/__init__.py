@@ -18,12 +18,12 @@ from paradime.api import (
     Option,
     TargetOption,
     TriggerCommand,
-    TriggerDisplay,
     UsageError,
     hookimpl,
     lazy,
 )
 from paradime_http_common import parse_base_url
+from paradime_http_common.display import http_display
 
 __all__ = ["LIST_COMMAND", "TRIGGER_COMMAND", "paradime_register_commands"]
 
@@ -127,13 +127,12 @@ TRIGGER_COMMAND = TriggerCommand(
     factory=lazy("paradime_airbyte.runner:AirbyteSyncRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
-    display=TriggerDisplay(
+    display=http_display(
+        "Airbyte",
         heading="🐙 TRIGGERING AIRBYTE SYNCS",
         trigger="Starting {job_type} job...",
         started="Job started: {run_id}",
         timeout="Timeout waiting for the job to complete after {minutes} minutes",
-        error_label="Airbyte API error",
-        error_code_key="http_status",
         results_title="📊 JOB RESULTS",
         target_header="CONNECTION ID",
     ),

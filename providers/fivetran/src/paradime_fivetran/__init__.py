@@ -16,12 +16,12 @@ from paradime.api import (
     Option,
     TargetOption,
     TriggerCommand,
-    TriggerDisplay,
     UsageError,
     hookimpl,
     lazy,
 )
 from paradime_http_common import parse_base_url
+from paradime_http_common.display import http_display
 
 __all__ = ["LIST_COMMAND", "TRIGGER_COMMAND", "paradime_register_commands"]
 
@@ -103,13 +103,12 @@ TRIGGER_COMMAND = TriggerCommand(
     factory=lazy("paradime_fivetran.runner:FivetranSyncRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
-    display=TriggerDisplay(
+    display=http_display(
+        "Fivetran",
         heading="🔄 TRIGGERING FIVETRAN SYNCS",
         trigger="Starting sync...",
         started="Sync started: {run_id}",
         timeout="Timeout waiting for the sync to complete after {minutes} minutes",
-        error_label="Fivetran API error",
-        error_code_key="http_status",
         results_title="📊 SYNC RESULTS",
         target_header="CONNECTOR ID",
     ),
