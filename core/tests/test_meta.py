@@ -445,6 +445,27 @@ def test_list_may_yield_rows_and_only_the_columns_are_shown(meta):
     assert [row["name"] for row in run("meta-list", "--json").json] == ["first", "second"]
 
 
+@covers_operation("Runner.prepare")
+@covers_operation("Runner.start")
+@covers_operation("Runner.recover")
+def test_a_stepped_trigger_is_looked_up_started_and_recovered_by_core(scripted):
+    """(More in test_engine_steps.py.) The look-ups' choices reach start, and a lost start
+    answer is looked for before anything is sent again."""
+    result = run_cli(["run", "scripted-steps", "--job", "ok,lost-1", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert scripted.calls.prepares == {"ok": 1, "lost-1": 1}
+    assert scripted.calls.recovers == {"lost-1": 1}
+    assert scripted.calls.starts == {"ok": 1, "lost-1": 1}
+
+
+@covers_operation("Lister.page")
+@covers_operation("Lister.close")
+def test_a_paged_lister_is_read_page_by_page_and_closed(scripted):
+    result = run_cli(["run", "scripted-list", "--json"])
+    assert [row["name"] for row in result.json] == [f"job-{i}" for i in range(9)]
+    assert scripted.calls.pages_read == [0, 1, 2]
+
+
 # -- the registries are complete ------------------------------------------------------------
 def test_every_hook_has_a_test():
     assert HOOKS, "no hook specs found"
@@ -542,6 +563,7 @@ IN_PROCESS_COMMANDS = [
     "meta-run",
     "scripted-list",
     "scripted-run",
+    "scripted-steps",
     "scripted-trigger",
 ]
 

@@ -6,7 +6,7 @@ are in :mod:`paradime.hookspecs`. Importing this package imports nothing heavy.
 
 from __future__ import annotations
 
-__version__ = "7.2.0"
+__version__ = "7.3.0"
 __all__ = ["__version__", "api", "hookimpl"]
 
 from paradime import api

@@ -42,6 +42,7 @@ from types import FrameType
 from typing import Any, NamedTuple
 
 from paradime.api import (
+    Prepared,
     RunError,
     Runner,
     RunResult,
@@ -64,6 +65,10 @@ CANCEL_GRACE_S = 60.0
 # (the shortest poll interval): a call answered in it gives its run id (to report, and to stop
 # with --cancel-on-exit) or its throttle, instead of "no answer".
 DEADLINE_GRACE_S = 2.0
+# A status check that says "no such run" about a run this command started (or adopted) may be a
+# read that lags the start (eventually consistent APIs): asked again, backing off, for this long
+# after the start before the run is given up.
+NOT_FOUND_GRACE_S = 60.0
 
 
 def _utcnow() -> datetime:
@@ -84,8 +89,14 @@ _NOT_STARTED = (_Phase.WAITING, _Phase.TRIGGERING)
 
 
 class _Call(enum.Enum):
-    TRIGGER = "trigger"
+    PREPARE = "prepare"  # the trigger's read-only look-ups
+    TRIGGER = "trigger"  # the one run-creating call (``Runner.start``)
+    RECOVER = "recover"  # after a start whose outcome is unknown: look for its run
     POLL = "poll"
+
+
+# Calls handed to trigger workers (ordered, under --max-concurrency).
+_TRIGGER_CALLS = (_Call.PREPARE, _Call.TRIGGER, _Call.RECOVER)
 
 
 @dataclass
@@ -105,6 +116,12 @@ class _Run:
     generation: int = 0
     last_message: str | None = None
     attached: bool = False  # the trigger found the run already there instead of starting one
+    prepared: Prepared | None = None  # the look-ups' answer, kept from the first attempt on
+    unknown: RunError | None = None  # a start whose outcome is unknown, until recovery says
+    recover_failures: int = 0
+    last_seen: datetime | None = None  # when a status check last answered
+    not_found: int = 0  # status checks in a row that found no such run (a lagging read?)
+    sent: bool = False  # a start call has left for this run (it may exist remotely)
 
 
 class _Event(NamedTuple):
@@ -234,6 +251,10 @@ class Engine:
         if command.start_rate_per_s:
             self._start_key = f"{command.service}:start"
             self.limiter.configure(self._start_key, command.start_rate_per_s, command.start_burst)
+        # A runner with look-ups of its own (plugin API 8) has them made as a separate step
+        # before its start; one written against 7.x is sent its whole trigger as the start.
+        self._prepares = type(runner).prepare is not Runner.prepare
+        self._recovers = type(runner).recover is not Runner.recover
         self.rng = rng or random.Random()
         self.handle_signals = handle_signals
         self.events: queue.Queue[_Event] = queue.Queue()
@@ -345,7 +366,7 @@ class Engine:
         ]
 
     def _schedule(self, when: float, call: _Call, run: _Run) -> None:
-        heap = self.retries if call is _Call.TRIGGER else self.schedule
+        heap = self.retries if call in _TRIGGER_CALLS else self.schedule
         heapq.heappush(heap, _Due(when, next(self._seq), call, run, run.generation))
 
     def _dispatch_due(self, now: float) -> None:
@@ -376,28 +397,46 @@ class Engine:
             if run.phase is _Phase.DONE:
                 self._ready.popleft()
                 continue
-            if self._start_key is not None:
+            call = self._next_trigger_call(run)
+            if call is _Call.TRIGGER and self._start_key is not None:
                 wait_s = self.limiter.acquire(self._start_key, now)
                 if wait_s > 0:
                     self._next_start_at = now + wait_s
                     return
             self._ready.popleft()
-            self._submit_trigger(run)
+            self._submit_trigger(run, call)
+
+    def _next_trigger_call(self, run: _Run) -> _Call:
+        """What a run waiting to start needs next: the look-up for the run an unanswered start
+        may have made, its own look-ups, or its start."""
+        if run.unknown is not None:
+            return _Call.RECOVER
+        if run.prepared is None:
+            if self._prepares:
+                return _Call.PREPARE
+            run.prepared = Prepared()
+        return _Call.TRIGGER
 
     # -- calls --------------------------------------------------------------------------
-    def _submit_trigger(self, run: _Run) -> None:
+    def _submit_trigger(self, run: _Run, call: _Call) -> None:
+        """Hand one step of a run's trigger to a worker: the look-ups, the start, or the
+        recovery look-up. Nothing is sent once a stop has come; the start is checked under the
+        lock the stop takes, so no start leaves after it."""
         run.phase = _Phase.TRIGGERING
-        run.attempts += 1
+        if call is not _Call.RECOVER:
+            run.attempts += 1
         self.inflight += 1
         self._triggers_out += 1
         generation = run.generation
+        prepared = run.prepared
 
         def job() -> None:
             with self._send_lock:
                 if self._stop_sending():
-                    self.events.put(_Event(_Call.TRIGGER, run, generation, _NOT_SENT))
+                    self.events.put(_Event(call, run, generation, _NOT_SENT))
                     return
-                run.on_wire = True
+                if call is _Call.TRIGGER:
+                    run.on_wire = run.sent = True
                 first = run.started_at is None
                 if first:
                     run.started_at = _utcnow()
@@ -405,10 +444,18 @@ class Engine:
             if first:
                 self.reporter.triggering(run.target)
             try:
-                outcome: Any = self.runner.trigger(run.target)
+                outcome: Any
+                if call is _Call.PREPARE:
+                    outcome = self.runner.prepare(run.target)
+                elif call is _Call.RECOVER:
+                    assert prepared is not None
+                    outcome = self.runner.recover(run.target, prepared)
+                else:
+                    assert prepared is not None
+                    outcome = self.runner.start(run.target, prepared)
             except BaseException as exc:  # reported as a result, never as a traceback
                 outcome = exc
-            self.events.put(_Event(_Call.TRIGGER, run, generation, outcome))
+            self.events.put(_Event(call, run, generation, outcome))
 
         self.trigger_pool.submit(job)
 
@@ -441,18 +488,17 @@ class Engine:
     def _handle(self, event: _Event) -> None:
         run = event.run
         self.inflight -= 1
+        if event.call in _TRIGGER_CALLS:
+            self._triggers_out -= 1
         if event.call is _Call.TRIGGER:
             run.on_wire = False
-            self._triggers_out -= 1
         if run.phase is _Phase.DONE or event.generation != run.generation:
             return
         now = self.clock.monotonic()
-        if event.call is _Call.TRIGGER:
-            self._on_trigger(run, event.outcome, now)
-        else:
-            self._on_poll(run, event.outcome, now)
-
-    def _on_trigger(self, run: _Run, outcome: Any, now: float) -> None:
+        outcome = event.outcome
+        if event.call is _Call.POLL:
+            self._on_poll(run, outcome, now)
+            return
         if outcome is _NOT_SENT:
             run.phase = _Phase.WAITING  # never sent: the stop came first
             return
@@ -462,30 +508,114 @@ class Engine:
             self.usage_error = True
             self._finish(run, RunState(RunStatus.ERROR, error=str(outcome)))
             return
+        if event.call is _Call.PREPARE:
+            self._on_prepare(run, outcome, now)
+        elif event.call is _Call.RECOVER:
+            self._on_recover(run, outcome, now)
+        else:
+            self._on_trigger(run, outcome, now)
+
+    def _on_prepare(self, run: _Run, outcome: Any, now: float) -> None:
         if isinstance(outcome, BaseException):
-            if (
-                isinstance(outcome, RunError)
-                and outcome.retryable
-                and run.attempts < TRIGGER_ATTEMPTS
-            ):
-                delay = TRIGGER_BACKOFF_S * (2 ** (run.attempts - 1)) * (0.5 + self.rng.random())
-                delay = max(delay, _retry_after(outcome))
-                in_time = now + delay < self.deadline
-                # A failed start that names the run it may have started waits for the deadline
-                # like a running run (kept in its row, stopped with --cancel-on-exit); any other
-                # (a throttle: nothing started) ends now if its retry would come too late.
-                if in_time or outcome.run_id is not None:
-                    run.phase = _Phase.WAITING
-                    run.retry_error = outcome
-                    if self._stopping or not in_time:
-                        return  # no retry will be made
-                    self.reporter.retrying(run.target, outcome.message, delay, run.attempts)
-                    self._schedule(now + delay, _Call.TRIGGER, run)
-                    return
-            self._finish_with_error(run, outcome)
+            self._trigger_failed(run, outcome, now)
             return
-        state: RunState = outcome
+        prepared: Prepared = outcome
+        run.prepared = prepared
+        if prepared.found is not None:  # the run is already there: nothing to start
+            self._started(run, prepared.found, now)
+            return
+        run.phase = _Phase.WAITING
+        self._ready.appendleft(run)  # its start goes next, ahead of runs not yet looked up
+
+    def _on_trigger(self, run: _Run, outcome: Any, now: float) -> None:
+        if isinstance(outcome, RunError) and outcome.outcome_unknown:
+            self._start_unknown(run, outcome)
+        elif isinstance(outcome, BaseException):
+            self._trigger_failed(run, outcome, now)
+        else:
+            self._started(run, outcome, now)
+
+    def _start_unknown(self, run: _Run, error: RunError) -> None:
+        """A start that may have made the run: look for it before anything else is sent."""
+        if not self._recovers:
+            self._finish_with_error(
+                run,
+                RunError(
+                    f"{error.message}; the run may have started: {self.command.name} sends no "
+                    "second start, as it cannot look for the run the first one may have made",
+                    status=error.status,
+                    run_id=error.run_id,
+                    details=error.details,
+                ),
+            )
+            return
+        run.unknown = run.retry_error = error
+        run.phase = _Phase.WAITING
+        self.reporter.message(
+            run.target, f"{error.message}: looking for the run it may have made before any retry"
+        )
+        self._ready.appendleft(run)
+
+    def _on_recover(self, run: _Run, outcome: Any, now: float) -> None:
+        unknown = run.unknown
+        assert unknown is not None
+        if isinstance(outcome, RunState):
+            run.unknown = run.retry_error = None
+            self.reporter.message(
+                run.target,
+                outcome.message or "found the run the unanswered start had made: following it",
+            )
+            self._started(run, dataclasses.replace(outcome, message=None), now)
+            return
+        if outcome is None:  # no run was made: the start may be sent again
+            run.unknown = None
+            retry = RunError(
+                f"{unknown.message} (no run was made)", status=unknown.status, retryable=True
+            )
+            self._trigger_failed(run, retry, now)
+            return
+        run.recover_failures += 1
+        retryable = isinstance(outcome, RunError) and outcome.retryable
+        delay = TRIGGER_BACKOFF_S * (2 ** (run.recover_failures - 1)) * (0.5 + self.rng.random())
+        delay = max(delay, _retry_after(outcome))
+        if retryable and run.recover_failures < TRIGGER_ATTEMPTS and now + delay < self.deadline:
+            run.phase = _Phase.WAITING
+            self.reporter.retrying(run.target, _describe(outcome), delay, run.recover_failures)
+            self._schedule(now + delay, _Call.RECOVER, run)
+            return
+        self._finish_with_error(
+            run,
+            RunError(
+                f"{unknown.message}; the run may have started, and looking for it failed: "
+                f"{_describe(outcome)}",
+                status=RunStatus.ERROR,
+            ),
+        )
+
+    def _trigger_failed(self, run: _Run, outcome: BaseException, now: float) -> None:
+        """A look-up or start that failed: retried when it may be, else the row's error."""
+        if isinstance(outcome, RunError) and outcome.retryable and run.attempts < TRIGGER_ATTEMPTS:
+            delay = TRIGGER_BACKOFF_S * (2 ** (run.attempts - 1)) * (0.5 + self.rng.random())
+            delay = max(delay, _retry_after(outcome))
+            in_time = now + delay < self.deadline
+            # A failed start that names the run it may have started waits for the deadline
+            # like a running run (kept in its row, stopped with --cancel-on-exit); any other
+            # (a throttle: nothing started) ends now if its retry would come too late.
+            if in_time or outcome.run_id is not None:
+                run.phase = _Phase.WAITING
+                run.retry_error = outcome
+                if self._stopping or not in_time:
+                    return  # no retry will be made
+                self.reporter.retrying(run.target, outcome.message, delay, run.attempts)
+                self._schedule(now + delay, _Call.TRIGGER, run)
+                return
+        self._finish_with_error(run, outcome)
+
+    def _started(self, run: _Run, state: RunState, now: float) -> None:
+        """The trigger's answer (a start's, an adopted or found run's): follow or report it."""
+        state = _with_identity(state, run.prepared)
         run.state = state
+        run.retry_error = None
         run.attached = state.attached
         if state.status is RunStatus.RUNNING:
             self.reporter.triggered(run.target, state)
@@ -506,6 +636,15 @@ class Engine:
 
     def _on_poll(self, run: _Run, outcome: Any, now: float) -> None:
         assert run.state is not None
+        if isinstance(outcome, RunError) and outcome.not_found:
+            if self._lagging(run, outcome, now):
+                return
+            outcome = RunError(
+                f"{outcome.message} (still not found {NOT_FOUND_GRACE_S:g} s after the start)",
+                status=outcome.status,
+                run_id=outcome.run_id,
+                details=outcome.details,
+            )
         if isinstance(outcome, BaseException):
             final = isinstance(outcome, RunError) and not outcome.retryable
             # A throttle says the service is there and busy: the run goes on remotely, so it is
@@ -530,7 +669,8 @@ class Engine:
             run.phase = _Phase.RUNNING
             self._schedule(now + delay, _Call.POLL, run)
             return
-        run.poll_failures = run.poll_throttles = 0
+        run.poll_failures = run.poll_throttles = run.not_found = 0
+        run.last_seen = _utcnow()
         state = _merge(run.state, outcome)
         run.state = state
         if state.status.is_terminal:
@@ -542,6 +682,19 @@ class Engine:
         run.phase = _Phase.RUNNING
         elapsed = now - (run.started_mono or self.start_mono)
         self._schedule(now + self.policy.interval(elapsed), _Call.POLL, run)
+
+    def _lagging(self, run: _Run, error: RunError, now: float) -> bool:
+        """A "no such run" answer within NOT_FOUND_GRACE_S of the start: a read that may lag
+        the start (eventual consistency), asked again with backoff. True when it will be."""
+        started = run.started_mono if run.started_mono is not None else self.start_mono
+        run.not_found += 1
+        delay = self.policy.failure_backoff(run.not_found, self.rng)
+        if now + delay - started > NOT_FOUND_GRACE_S:
+            return False
+        self.reporter.poll_failed(run.target, error.message, delay, run.not_found)
+        run.phase = _Phase.RUNNING
+        self._schedule(now + delay, _Call.POLL, run)
+        return True
 
     # -- endings ------------------------------------------------------------------------
     def _check_poll_budget(self) -> None:
@@ -585,8 +738,13 @@ class Engine:
 
     def _finish_with_error(self, run: _Run, exc: BaseException) -> None:
         """The row of a run ended by an error: the run id, console link and details known so
-        far, with the error's own (its output and handle are not carried over)."""
-        previous = run.state or RunState(status=RunStatus.ERROR)
+        far, with the error's own (its output and handle are not carried over). A start that
+        may have made the run keeps the id its look-ups chose; any sent start, the details
+        that name it (execution name, client token)."""
+        may_exist = run.on_wire or run.unknown is not None
+        if isinstance(exc, RunError):
+            may_exist = may_exist or exc.outcome_unknown
+        previous = run.state or self._known_state(run, may_exist) or RunState(RunStatus.ERROR)
         if isinstance(exc, RunError):
             status, run_id, message, details = exc.status, exc.run_id, exc.message, exc.details
         else:
@@ -617,7 +775,8 @@ class Engine:
         to_cancel: list[_Run] = []
         for run in self._unfinished():
             status, error = self._ending(run, stop)
-            base = run.state or self._retry_state(run) or RunState(status=status)
+            may_exist = run.on_wire or run.unknown is not None
+            base = run.state or self._known_state(run, may_exist) or RunState(status=status)
             if self._should_cancel(run):
                 run.state = base
                 to_cancel.append(run)
@@ -655,6 +814,15 @@ class Engine:
                 RunStatus.TIMED_OUT,
                 f"no answer from the trigger call before {limit}; the run may still complete",
             )
+        if run.unknown is not None and run.phase in _NOT_STARTED:
+            cause = f"interrupted by {name}" if name is not None else f"stopped at {limit}"
+            text = (
+                f"{run.unknown.message}; the run may have started ({cause} before the look-up "
+                "for it answered)"
+            )
+            if stoppable:
+                return RunStatus.STOPPED, text
+            return RunStatus.ERROR, f"{text}; {self._stop_hint}"
         error = run.retry_error
         if run.phase in _NOT_STARTED and error is not None:  # every attempt so far failed
             if name is None:
@@ -682,9 +850,15 @@ class Engine:
                 RunStatus.RUNNING,
                 f"interrupted by {name}; still running remotely ({self._stop_hint})",
             )
+        still = f"still running at {limit}"
+        if run.poll_throttles or run.poll_failures or run.not_found:
+            # The last answer is all that is known: the run may have ended since.
+            seen = (run.last_seen or run.started_at or _utcnow()).astimezone().strftime("%H:%M:%S")
+            what = "throttled" if run.poll_throttles else "failing"
+            still = f"last seen RUNNING at {seen}; status checks {what} since, until {limit}"
         if stoppable:
-            return RunStatus.TIMED_OUT, f"still running at {limit}"
-        return RunStatus.TIMED_OUT, f"still running at {limit}; not stopped ({self._stop_hint})"
+            return RunStatus.TIMED_OUT, still
+        return RunStatus.TIMED_OUT, f"{still}; not stopped ({self._stop_hint})"
 
     @property
     def _stop_hint(self) -> str:
@@ -693,14 +867,30 @@ class Engine:
         return f"{self.command.name} cannot stop its runs"
 
     @staticmethod
-    def _retry_state(run: _Run) -> RunState | None:
-        """A start waiting for its retry whose failed attempt may have started a run: the
-        run id, handle and details the provider gave for it (execution name, client token)."""
-        error = run.retry_error
-        if error is None or (error.run_id is None and not error.details):
+    def _known_state(run: _Run, may_exist: bool) -> RunState | None:
+        """What is known of a run whose start was sent but gave no state: the run id, handle
+        and details a failed attempt named (a start waiting for its retry that may have
+        started the run), and those its look-ups chose before the call (the id only when the
+        run ``may_exist``: a start refused outright made nothing to name)."""
+        if not run.sent:
             return None
+        error = run.retry_error
+        prepared = run.prepared or Prepared()
+        run_id = error.run_id if error is not None else None
+        handle = error.handle if error is not None else None
+        if may_exist:
+            run_id = run_id or prepared.run_id
+            handle = handle if handle is not None else prepared.handle
+        details = {**prepared.details, **(error.details if error is not None else {})}
+        if run_id is None and not details:
+            return None
+        console_url = prepared.console_url if run_id else None
         return RunState(
-            RunStatus.RUNNING, run_id=error.run_id, handle=error.handle, details=error.details
+            RunStatus.RUNNING,
+            run_id=run_id,
+            handle=handle,
+            details=details,
+            console_url=console_url,
         )
 
     def _should_cancel(self, run: _Run) -> bool:
@@ -709,6 +899,9 @@ class Engine:
         if not (self.cancel_on_exit and self.command.can_cancel) or run.on_wire:
             return False
         if run.phase in _NOT_STARTED:
+            if run.unknown is not None:
+                known = self._known_state(run, may_exist=True)
+                return known is not None and known.run_id is not None and known.handle is not None
             return run.retry_error is not None and run.retry_error.run_id is not None
         return run.state is not None and run.state.run_id is not None
 
@@ -763,6 +956,20 @@ class Engine:
             if isinstance(answer, RunState) and answer.error:
                 error += f": {answer.error}"
         self._finish(run, _replace_status(run.state, status, error))
+
+
+def _with_identity(state: RunState, prepared: Prepared | None) -> RunState:
+    """A run's state with what its look-ups chose before the start (name, token, console
+    link, row details) wherever the state leaves them out."""
+    if prepared is None:
+        return state
+    return dataclasses.replace(
+        state,
+        run_id=state.run_id or prepared.run_id,
+        console_url=state.console_url or prepared.console_url,
+        handle=state.handle if state.handle is not None else prepared.handle,
+        details={**prepared.details, **state.details},
+    )
 
 
 def _replace_status(state: RunState, status: RunStatus, error: str | None = None) -> RunState:

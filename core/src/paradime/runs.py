@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from paradime.api import (
     IDEMPOTENCY_KEY_ENVVAR,
     IDEMPOTENCY_KEY_OPTION,
     ListCommand,
+    Lister,
     Option,
     OptionSource,
     RunContext,
@@ -409,6 +411,56 @@ def _report(
     return code
 
 
+# A list page that failed retryably (throttled, 5xx, answer lost) is read again with backoff,
+# up to this many attempts in a row and within this budget for the whole list.
+LIST_PAGE_ATTEMPTS = 6
+LIST_BUDGET_S = 120.0
+LIST_BACKOFF_S = 1.0
+
+
+def read_list(
+    lister: Lister,
+    logger: Any,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+) -> list[Mapping[str, Any]]:
+    """Every row of a list: page after page, a page that failed retryably read again after a
+    backoff (at least its ``Retry-After``). A list that cannot be read whole is an error,
+    never a partial table. A lister written against 7.x (``list`` alone) is read as it is."""
+    if type(lister).page is Lister.page:
+        return list(lister.list())
+    rng = rng or random.Random()
+    rows: list[Mapping[str, Any]] = []
+    token: Any = None
+    failures = 0
+    give_up_at = clock() + LIST_BUDGET_S
+    while True:
+        try:
+            page = lister.page(token)
+        except RunError as exc:
+            if not exc.retryable:
+                raise
+            failures += 1
+            delay = LIST_BACKOFF_S * 2 ** (failures - 1) * (0.5 + rng.random())
+            delay = max(delay, exc.retry_after_s or 0.0)
+            if failures >= LIST_PAGE_ATTEMPTS or clock() + delay > give_up_at:
+                raise RunError(
+                    f"{exc.message} ({failures} attempts at one page; the list is incomplete, "
+                    "so none of it is shown)",
+                    status=exc.status,
+                ) from None
+            logger.warning(f"{exc.message}: reading the page again in {delay:.1f} s")
+            sleep(delay)
+            continue
+        failures = 0
+        rows.extend(page.rows)
+        if page.next is None:
+            return rows
+        token = page.next
+
+
 def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     """Run a list command from its click values; returns the exit code."""
     import time
@@ -432,7 +484,7 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     reporter.heading()
     started = time.monotonic()
     try:
-        rows = list(lister.list())
+        rows = read_list(lister, logger)
     except RunError as exc:
         _echo_error(exc.message)
         return 1
@@ -440,6 +492,11 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
         logger.debug("unexpected error", exc_info=exc)
         _echo_error(f"{type(exc).__name__}: {exc}")
         return 1
+    finally:
+        try:
+            lister.close()
+        except Exception as exc:  # closing must not change the outcome
+            logger.debug("lister close failed", error=str(exc))
     reporter.found(len(rows), time.monotonic() - started)
     print_rows(command.columns, rows, as_json=settings.json_output)
     return 0

@@ -55,15 +55,17 @@ def fault_proxy() -> Iterator[Callable[[str], Any]]:
 
 @pytest.fixture
 def fast_polling(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Poll every 50-200 ms instead of 2-30 s, for in-process tests of waiting commands."""
+    """Poll every 50-200 ms instead of 2-30 s, and retry starts and list pages after 50 ms
+    instead of 1 s, for in-process tests of waiting commands."""
     import functools
 
-    from paradime import engine
+    from paradime import engine, runs
     from paradime.polling import PollPolicy
 
     policy = functools.partial(PollPolicy, min_interval_s=0.05, max_interval_s=0.2)
     monkeypatch.setattr(engine, "PollPolicy", policy)
     monkeypatch.setattr(engine, "TRIGGER_BACKOFF_S", 0.05)
+    monkeypatch.setattr(runs, "LIST_BACKOFF_S", 0.05)
     return policy
 
 

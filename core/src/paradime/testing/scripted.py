@@ -17,6 +17,15 @@ two starts fail in a way that may have started the run (retryable, naming the ru
 execution name, as a provider with idempotent starts does); ``ends-on-stop`` never ends, and its
 stop request answers that it had just succeeded.
 
+``scripted-steps`` runs the same targets through the stepped trigger (look-ups, one start,
+recovery), with more names: ``lookup-0.5`` takes 0.5 s in its look-ups (``lookup-sigint`` sends
+SIGINT from them); ``lost-2``'s first two starts make the run and lose the answer
+(``lost-fail``: the run it made has failed by the time it is looked for; ``lost-norun-2``: the
+first two lose the request, and make nothing); ``lost-blind`` loses its answer and its look-up
+fails for good; ``gone-3`` is "not found" by its first three status checks (a lagging read).
+``Calls.prepares`` and ``Calls.recovers`` count those steps; every run's execution name is chosen
+in the look-ups (``Prepared.run_id`` ``name-<target>``).
+
 Under an idempotency key the scripted remote system remembers each run by its token
 (:func:`~paradime.api.idempotency_token` of the key and the target, with ``--label`` as the run's
 input): a trigger with a known token starts nothing and attaches to that run, running or ended;
@@ -40,6 +49,8 @@ from paradime.api import (
     ListCommand,
     Lister,
     Option,
+    Page,
+    Prepared,
     RunContext,
     RunError,
     Runner,
@@ -80,6 +91,11 @@ class Calls:
         self.finished: list[tuple[str, int]] = []
         self.starts: Counter[str] = Counter()  # runs really started, per target
         self.remote: dict[str, RemoteRun] = {}  # by idempotency token
+        self.prepares: Counter[str] = Counter()
+        self.recovers: Counter[str] = Counter()
+        self.made: dict[str, RunState] = {}  # runs a lost start made, as a look-up finds them
+        self.page_failures = 0  # list pages still to answer with a retryable failure
+        self.pages_read: list[Any] = []
 
 
 def _number(target: str, default: float = 0) -> float:
@@ -232,9 +248,98 @@ class ScriptedRunner(Runner):
         return RunState(RunStatus.STOPPED)
 
 
+class ScriptedStepsRunner(ScriptedRunner):
+    """The stepped trigger: look-ups, one start, and the recovery look-up."""
+
+    def prepare(self, target: str) -> Prepared:
+        with self.calls.lock:
+            self.calls.prepares[target] += 1
+        if target == "lookup-sigint":
+            _interrupt()
+            time.sleep(1.0)
+        elif target.startswith("lookup"):
+            time.sleep(_number(target, 0.2))
+        name = f"name-{target}"
+        return Prepared(
+            run_id=f"run-{target}",
+            handle={"target": target},
+            details={"execution_name": name},
+            data=name,
+        )
+
+    def start(self, target: str, prepared: Prepared) -> RunState:
+        assert prepared.data == f"name-{target}"
+        if not target.startswith("lost"):
+            return self.trigger(target)
+        with self.calls.lock:
+            self.calls.triggers[target] += 1
+            attempt = self.calls.triggers[target]
+            made = not target.startswith("lost-norun")
+            if made and target not in self.calls.made:
+                self.calls.starts[target] += 1
+                failed = target == "lost-fail"
+                self.calls.made[target] = RunState(
+                    RunStatus.FAILED if failed else RunStatus.RUNNING,
+                    run_id=f"run-{target}",
+                    handle={"target": target},
+                    error="States.TaskFailed: boom" if failed else None,
+                )
+        losses = target.rsplit("-", 1)[-1]
+        if not losses.isdigit() or attempt <= int(losses):
+            raise RunError(
+                "StartJob: the answer was lost (connection reset)",
+                outcome_unknown=True,
+                retryable=False,
+            )
+        with self.calls.lock:
+            if target not in self.calls.made:
+                self.calls.starts[target] += 1
+                self.calls.made[target] = RunState(
+                    RunStatus.RUNNING, run_id=f"run-{target}", handle={"target": target}
+                )
+            return self.calls.made[target]
+
+    def recover(self, target: str, prepared: Prepared) -> RunState | None:
+        with self.calls.lock:
+            self.calls.recovers[target] += 1
+            found = self.calls.made.get(target)
+        if target == "lost-blind":
+            raise RunError("DescribeJob: AccessDenied", status=RunStatus.ERROR)
+        return None if found is None else replace(found)
+
+    def _poll(self, target: str, state: RunState) -> RunState:
+        if target.startswith("gone"):
+            with self.calls.lock:
+                self.calls.polls[target] += 1
+                polls = self.calls.polls[target]
+            if polls <= _number(target):
+                raise RunError("DescribeJob: JobDoesNotExist", not_found=True)
+            return RunState(RunStatus.SUCCEEDED)
+        if target.startswith("lost") and target != "lost-fail":
+            return RunState(RunStatus.SUCCEEDED)
+        return super()._poll(target, state)
+
+
 class ScriptedLister(Lister):
-    def list(self) -> list[Mapping[str, Any]]:
-        return [{"name": f"job-{i}", "kind": "scripted"} for i in range(3)]
+    """Three jobs a page, three pages; ``Calls.page_failures`` pages fail retryably first."""
+
+    def __init__(self, calls: Calls | None = None) -> None:
+        self.calls = calls or Calls()
+
+    def page(self, token: Any) -> Page:
+        number = token or 0
+        with self.calls.lock:
+            self.calls.pages_read.append(number)
+            if self.calls.page_failures > 0:
+                self.calls.page_failures -= 1
+                raise RunError(
+                    "ListJobs: 429 Too Many Requests",
+                    status=RunStatus.THROTTLED,
+                    retryable=True,
+                    retry_after_s=0.1,
+                )
+        rows = [{"name": f"job-{number * 3 + i}", "kind": "scripted"} for i in range(3)]
+        return Page(rows, next=number + 1 if number < 2 else None)
 
 
 def _positive(value: str) -> str:
@@ -250,6 +355,10 @@ class ScriptedProvider:
 
     def __init__(self) -> None:
         self.calls = Calls()
+
+    def _steps_factory(self, params: Mapping[str, Any], context: RunContext) -> Runner:
+        self.calls.params = dict(params)
+        return ScriptedStepsRunner(self.calls, context)
 
     def _factory(self, params: Mapping[str, Any], context: RunContext) -> Runner:
         self.calls.params = dict(params)
@@ -285,12 +394,24 @@ class ScriptedProvider:
             )
         )
         register(
+            TriggerCommand(
+                name="scripted-steps",
+                help="Run scripted jobs through the stepped trigger.",
+                provider="scripted",
+                service="scripted",
+                target=TargetOption("--job", "A scripted job."),
+                options=(Option("--label", "A label."),),
+                factory=self._steps_factory,
+                default_timeout_minutes=5,
+            )
+        )
+        register(
             ListCommand(
                 name="scripted-list",
                 help="List scripted jobs.",
                 provider="scripted",
                 columns=(Column("name", "NAME"), Column("kind", "KIND")),
-                factory=lambda params, context: ScriptedLister(),
+                factory=lambda params, context: ScriptedLister(self.calls),
             )
         )
 
