@@ -119,6 +119,7 @@ class _Run:
     prepared: Prepared | None = None  # the look-ups' answer, kept from the first attempt on
     unknown: RunError | None = None  # a start whose outcome is unknown, until recovery says
     recover_failures: int = 0
+    lookups: int = 0  # attempts at the look-ups (``attempts`` counts starts)
     last_seen: datetime | None = None  # when a status check last answered
     not_found: int = 0  # status checks in a row that found no such run (a lagging read?)
     sent: bool = False  # a start call has left for this run (it may exist remotely)
@@ -423,8 +424,10 @@ class Engine:
         recovery look-up. Nothing is sent once a stop has come; the start is checked under the
         lock the stop takes, so no start leaves after it."""
         run.phase = _Phase.TRIGGERING
-        if call is not _Call.RECOVER:
+        if call is _Call.TRIGGER:
             run.attempts += 1
+        elif call is _Call.PREPARE:
+            run.lookups += 1
         self.inflight += 1
         self._triggers_out += 1
         generation = run.generation
@@ -517,7 +520,7 @@ class Engine:
 
     def _on_prepare(self, run: _Run, outcome: Any, now: float) -> None:
         if isinstance(outcome, BaseException):
-            self._trigger_failed(run, outcome, now)
+            self._trigger_failed(run, outcome, now, run.lookups)
             return
         prepared: Prepared = outcome
         run.prepared = prepared
@@ -531,7 +534,7 @@ class Engine:
         if isinstance(outcome, RunError) and outcome.outcome_unknown:
             self._start_unknown(run, outcome)
         elif isinstance(outcome, BaseException):
-            self._trigger_failed(run, outcome, now)
+            self._trigger_failed(run, outcome, now, run.attempts)
         else:
             self._started(run, outcome, now)
 
@@ -572,7 +575,7 @@ class Engine:
             retry = RunError(
                 f"{unknown.message} (no run was made)", status=unknown.status, retryable=True
             )
-            self._trigger_failed(run, retry, now)
+            self._trigger_failed(run, retry, now, run.attempts)
             return
         run.recover_failures += 1
         retryable = isinstance(outcome, RunError) and outcome.retryable
@@ -592,10 +595,11 @@ class Engine:
             ),
         )
 
-    def _trigger_failed(self, run: _Run, outcome: BaseException, now: float) -> None:
-        """A look-up or start that failed: retried when it may be, else the row's error."""
-        if isinstance(outcome, RunError) and outcome.retryable and run.attempts < TRIGGER_ATTEMPTS:
-            delay = TRIGGER_BACKOFF_S * (2 ** (run.attempts - 1)) * (0.5 + self.rng.random())
+    def _trigger_failed(self, run: _Run, outcome: BaseException, now: float, attempts: int) -> None:
+        """A look-up or start that failed after ``attempts`` attempts: retried when it may
+        be, else the row's error."""
+        if isinstance(outcome, RunError) and outcome.retryable and attempts < TRIGGER_ATTEMPTS:
+            delay = TRIGGER_BACKOFF_S * (2 ** (attempts - 1)) * (0.5 + self.rng.random())
             delay = max(delay, _retry_after(outcome))
             in_time = now + delay < self.deadline
             # A failed start that names the run it may have started waits for the deadline
@@ -606,7 +610,7 @@ class Engine:
                 run.retry_error = outcome
                 if self._stopping or not in_time:
                     return  # no retry will be made
-                self.reporter.retrying(run.target, outcome.message, delay, run.attempts)
+                self.reporter.retrying(run.target, outcome.message, delay, attempts)
                 self._schedule(now + delay, _Call.TRIGGER, run)
                 return
         self._finish_with_error(run, outcome)

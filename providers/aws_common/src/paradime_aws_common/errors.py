@@ -152,12 +152,15 @@ def to_run_error(
     subject: str | None = None,
     idempotent: bool = True,
     run_id: str | None = None,
+    start: bool = False,
 ) -> RunError:
     """Map an exception from a boto3 call to a :class:`RunError`.
 
     :param subject: what the call was about, to prefix the message (``function 'x'``).
     :param idempotent: False for a call that could start a second run if repeated after a
         5xx or a timeout; then only throttles and calls that were never sent are retryable.
+    :param start: the call is a run-creating start (``Runner.start``): a 5xx or a network
+        fault after sending is an unknown outcome (``outcome_unknown``), for core to recover.
     """
     text = describe(exc)
     if subject:
@@ -173,8 +176,13 @@ def to_run_error(
     if is_auth(exc):
         return RunError(text, status=RunStatus.ERROR, run_id=run_id, details=details)
     if is_transient(exc):
-        retryable = idempotent or never_sent(exc)
+        sent_nothing = never_sent(exc)
         return RunError(
-            text, status=RunStatus.ERROR, retryable=retryable, run_id=run_id, details=details
+            text,
+            status=RunStatus.ERROR,
+            retryable=(idempotent and not start) or sent_nothing,
+            run_id=run_id,
+            details=details,
+            outcome_unknown=start and not sent_nothing,
         )
     return RunError(text, status=RunStatus.ERROR, run_id=run_id, details=details)

@@ -37,6 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from paradime.api import (
     Lister,
     OptionSource,
+    Prepared,
     RunContext,
     RunError,
     Runner,
@@ -77,6 +78,17 @@ _UNEXPLAINED = {
     "ABORTED": "execution was aborted",
 }
 _EXECUTION_ARN = re.compile(r"arn:[\w-]+:states:[\w-]+:\d{12}:execution:[^'\"\s]+")
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What a start needs, from the look-ups (``Prepared.data``)."""
+
+    ref: MachineRef
+    region: str
+    machine_type: str | None  # None: DescribeStateMachine refused; the start's answer tells
+    request: dict[str, Any]
+    first_at: datetime  # when the name was chosen, before the first attempt
 
 
 @dataclass(frozen=True)
@@ -185,10 +197,11 @@ class StepFunctionsRunner(Runner):
         self._claimed: dict[str, str] = {}
         self._attempts: dict[str, int] = {}
         self._express_key_warned = False
-        self._looked_up: set[str] = set()  # targets whose key's execution was looked up
 
-    # -- trigger ------------------------------------------------------------------------
-    def trigger(self, target: str) -> RunState:
+    # -- trigger: look-ups, start, recovery --------------------------------------------
+    def prepare(self, target: str) -> Prepared:
+        """Resolve the machine, learn its type, choose the execution name (and, under the
+        idempotency key, find the execution the key's name already has)."""
         ref = self._resolve(target)
         assert ref.arn is not None
         region = ref.arn.region
@@ -198,19 +211,57 @@ class StepFunctionsRunner(Runner):
         request: dict[str, Any] = {"stateMachineArn": ref.given, "name": name}
         if self.input_text is not None:
             request["input"] = self.input_text
+        start = _Start(ref, region, machine_type, request, first_at)
+        prepared = Prepared(details=self._details(request, machine_type or "unknown"), data=start)
+        if machine_type == "STANDARD":  # its execution's ARN follows from the name
+            prepared.run_id = _execution_arn(ref, region, name)
+            prepared.handle = Execution(region, "STANDARD", name)
         if keyed:
-            with self._lock:  # a retry of our own start finds our own execution
-                ours, self._looked_up = target in self._looked_up, self._looked_up | {target}
             found = self._describe_named(ref, region, name)
             if found is not None:
-                return self._found(target, region, request, found, attached=not ours)
-        if machine_type is None:
+                prepared.found = self._found(target, region, request, found, attached=True)
+        return prepared
+
+    def start(self, target: str, prepared: Prepared) -> RunState:
+        start: _Start = prepared.data
+        ref, region, request = start.ref, start.region, start.request
+        if start.machine_type is None:
             return self._start_untyped(target, ref, region, request)
-        if machine_type == "EXPRESS":
+        if start.machine_type == "EXPRESS":
             if self.wait:
                 return self._start_sync(region, request)
             return self._start_express(target, region, request)
-        return self._start_standard(target, ref, region, request, first_at)
+        return self._start_standard(target, ref, region, request, start.first_at)
+
+    def recover(self, target: str, prepared: Prepared) -> RunState | None:
+        """The execution an unanswered STANDARD start may have made, by its name: adopted
+        when it is ours (its input, started since our first attempt); ``None`` when there is
+        none. A read right after the start may lag, so "none" is not the last word: the next
+        start sends the same name, and Step Functions answers a repeated name with the
+        execution it already has (running) or ExecutionAlreadyExists (ended), never a second
+        one."""
+        start: _Start = prepared.data
+        name = start.request["name"]
+        found = self._describe_named(start.ref, start.region, name)
+        if found is None and start.machine_type is None:
+            # Its type is unknown (DescribeStateMachine refused): an EXPRESS execution cannot
+            # be described, so "not found" does not say that nothing was made.
+            raise RunError(
+                f"no STANDARD execution named {name} was found, and an EXPRESS one cannot be "
+                "looked up (the machine's type is unknown without states:DescribeStateMachine):"
+                " not started again",
+                details={"execution_name": name},
+            )
+        if found is None:
+            return None
+        if not self._ours(found, start):
+            raise self._name_taken(name, str(found.get("executionArn")))
+        state = self._found(target, start.region, start.request, found, attached=False)
+        state.message = (
+            f"an earlier attempt of this start had reached Step Functions: execution {name} "
+            f"found ({found.get('status')}), followed"
+        )
+        return state
 
     # -- the idempotency key ------------------------------------------------------------
     def _honour_key(self, ref: MachineRef, machine_type: str | None) -> bool:
@@ -377,13 +428,14 @@ class StepFunctionsRunner(Runner):
         request: dict[str, Any],
         first_at: datetime,
     ) -> RunState:
-        client = self.session.client(SERVICE, region)
+        # Core decides every retry of a start: botocore's own would outlive a stop.
+        client = self.session.client(SERVICE, region, max_attempts=1)
         with self._lock:
             self._attempts[target] = attempt = self._attempts.get(target, 0) + 1
         try:
             answer = client.start_execution(**request)
         except ClientError as exc:
-            retried = attempt > 1 or exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+            retried = attempt > 1
             if error_code(exc) == "ExecutionAlreadyExists" and self.key is not None:
                 # Another attempt under the key started it since the look-up (or our own
                 # earlier try, whose answer was lost): the same look-up decides.
@@ -404,11 +456,12 @@ class StepFunctionsRunner(Runner):
     def _start_fault(
         self, exc: Exception, ref: MachineRef, region: str, request: Mapping[str, Any]
     ) -> RunError:
-        """A failed STANDARD start, retried under the same name. A fault that may have reached
-        Step Functions names the execution it may have started (its ARN follows from the name):
-        if no retry comes, the row keeps it and --cancel-on-exit stops it."""
-        error = to_run_error(exc, subject="StartExecution", idempotent=True)
-        if error.retryable and error.status is RunStatus.ERROR:  # not a throttle
+        """A failed STANDARD start. A fault that may have reached Step Functions is an unknown
+        outcome naming the execution it may have started (its ARN follows from the name): core
+        looks for it (``recover``) before sending the same name again; if it never can, the row
+        keeps it and --cancel-on-exit stops it."""
+        error = to_run_error(exc, subject="StartExecution", start=True)
+        if error.outcome_unknown:
             name = request["name"]
             error.run_id = _execution_arn(ref, region, name)
             error.handle = Execution(region, "STANDARD", name)
@@ -432,10 +485,7 @@ class StepFunctionsRunner(Runner):
             existing = self.session.client(SERVICE, region).describe_execution(executionArn=arn)
         except AWS_ERRORS as describe_exc:
             raise to_run_error(describe_exc, subject="DescribeExecution") from None
-        ours = _same_json(existing.get("input"), request.get("input", "{}")) and (
-            existing["startDate"] >= first_at - ADOPT_SKEW
-        )
-        if not ours:
+        if not self._ours(existing, _Start(ref, region, "STANDARD", request, first_at)):
             raise self._name_taken(name, arn)
         self.logger.info(
             "an earlier attempt of this start had reached Step Functions: tracking its execution",
@@ -443,6 +493,15 @@ class StepFunctionsRunner(Runner):
             run_id=arn,
         )
         return self._running(target, existing, region, "STANDARD", request)
+
+    @staticmethod
+    def _ours(existing: Mapping[str, Any], start: _Start) -> bool:
+        """Whether an execution of our name is one of our attempts: our input, started no
+        earlier than the name was chosen (less the clock skew allowed)."""
+        started = existing.get("startDate")
+        return _same_json(existing.get("input"), start.request.get("input", "{}")) and (
+            isinstance(started, datetime) and started >= start.first_at - ADOPT_SKEW
+        )
 
     @staticmethod
     def _name_taken(name: str, arn: str | None) -> RunError:
@@ -481,7 +540,9 @@ class StepFunctionsRunner(Runner):
                     return self._found(target, region, request, found, attached=True)
             if error_code(exc) == "ExecutionAlreadyExists":
                 raise self._name_taken(request["name"], _existing_arn(exc)) from None
-            raise to_run_error(exc, subject="StartExecution", idempotent=False) from None
+            # Sent and unanswered: a STANDARD execution can be looked for by its name
+            # (``recover``); an EXPRESS one cannot, and is then never started again.
+            raise to_run_error(exc, subject="StartExecution", start=True) from None
         arn = str(answer["executionArn"])
         machine_type = "EXPRESS" if ":express:" in arn else "STANDARD"
         assert ref.base_arn is not None
@@ -572,7 +633,11 @@ class StepFunctionsRunner(Runner):
                 executionArn=arn
             )
         except AWS_ERRORS as exc:
-            raise to_run_error(exc, subject="DescribeExecution", run_id=arn) from None
+            error = to_run_error(exc, subject="DescribeExecution", run_id=arn)
+            # DescribeExecution is eventually consistent: right after the start it may not
+            # know the execution yet (core asks again for a while).
+            error.not_found = error_code(exc) == "ExecutionDoesNotExist"
+            raise error from None
         return self._outcome(answer, arn, handle.region, history=True)
 
     def _outcome(
