@@ -229,7 +229,13 @@ class StepFunctionsRunner(Runner):
             "EXPRESS starts: a repeat under the same name runs it again"
         )
         if self.key_typed:
-            raise UsageError(f"--idempotency-key cannot be honoured: {why}; nothing was started")
+            # A row, not a usage error: the other targets may have started already, and exit 2
+            # promises that nothing was.
+            raise RunError(
+                f"--idempotency-key cannot be honoured: {why}; not started (the other targets "
+                "run under the key)",
+                details={"state_machine_type": "EXPRESS"},
+            )
         with self._lock:
             first, self._express_key_warned = not self._express_key_warned, True
         if first:
