@@ -109,3 +109,38 @@ def test_a_throttle_storm_ends_throttled_with_no_job(airbyte_api, airbyte):
     assert row["status"] == "THROTTLED"
     assert "throttled by Airbyte" in row["error"]
     assert airbyte_api.jobs_of(orders) == []
+
+
+SIGN_IN = b"<!DOCTYPE html><html><body>Sign in to Airbyte</body></html>"
+
+
+def test_a_base_url_answering_an_html_page_fails_at_once_naming_the_base_url(airbyte_api, airbyte):
+    """A web UI's address given as --base-url answers its HTML page with 200: no retry can
+    change that, so the first answer ends the run."""
+    orders = airbyte_api.add_connection("orders")
+    asked = []
+    airbyte_api.answer = lambda request: asked.append(request) or (200, SIGN_IN, {})
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "ERROR"
+    assert row["error"] == (
+        "could not obtain an Airbyte access token: HTTP 200 with an HTML page (text/html): "
+        "not an Airbyte API answer; check --base-url"
+    )
+    assert len(asked) == 1
+
+
+def test_a_redirect_says_where_it_points_and_is_not_followed(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders")
+    moved = "https://airbyte.example.com/api/public/v1/applications/token"
+    asked = []
+    airbyte_api.answer = lambda request: asked.append(request) or (301, None, {"Location": moved})
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["error"] == (
+        f"could not obtain an Airbyte access token: HTTP 301 Moved Permanently, redirecting to "
+        f"{moved}: not an Airbyte API answer; check --base-url"
+    )
+    assert len(asked) == 1

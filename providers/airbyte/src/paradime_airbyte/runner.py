@@ -33,7 +33,13 @@ import httpx
 
 from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
 from paradime_http_common.client import HttpApi
-from paradime_http_common.errors import ApiError, ConflictError, error_for_response, read_document
+from paradime_http_common.errors import (
+    ApiError,
+    ConflictError,
+    error_for_response,
+    foreign_answer,
+    read_document,
+)
 from paradime_http_common.tokens import TokenAuth
 
 SERVICE = "Airbyte"
@@ -151,6 +157,9 @@ class AirbyteApi:
 
     def _read_token(self, response: httpx.Response) -> tuple[str, float | None]:
         doing = "could not obtain an Airbyte access token"
+        foreign = foreign_answer(response, service=SERVICE, doing=doing)
+        if foreign is not None:
+            raise foreign
         if not response.is_success:
             raise error_for_response(
                 response, service=SERVICE, doing=doing, credentials=CREDENTIALS, idempotent=True
