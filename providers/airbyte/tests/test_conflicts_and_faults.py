@@ -67,7 +67,29 @@ def test_a_409_whose_job_ended_meanwhile_starts_one_job(airbyte_api, airbyte):
     assert result.exit_code == 0, result.stderr
     assert len(airbyte_api.jobs_of(orders)) == 1
     assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [409, 200]
-    assert "that job has ended since: starting again" in result.stderr
+    assert "no job of this connection is running now: starting again" in result.stderr
+
+
+def test_a_409_with_no_running_job_twice_says_so_and_stops_retrying(airbyte_api, airbyte):
+    """Airbyte can hold a connection as busy (409 "a sync is already running") while it lists
+    no running job: after one retry the row says exactly that instead of retrying on."""
+    orders = airbyte_api.add_connection("orders")
+    busy = f"A sync is already running for: {orders.connection_id}"
+    airbyte_api.fail(409, method="POST", path=JOBS, message=busy, times=20)
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "ERROR"
+    assert row["error"] == (
+        f"could not start a sync job of connection {orders.connection_id}: HTTP 409 "
+        f"try-again-later: {busy}; yet Airbyte lists no pending, running, incomplete or queued "
+        f"job for connection {orders.connection_id}, twice: no job started (Airbyte holds the "
+        "connection as busy without a job to show; see its job history, or cancel the stuck job "
+        "in Airbyte)"
+    )
+    assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [409, 409]
+    assert airbyte_api.jobs_of(orders) == []
+    assert "has ended since" not in result.stderr
 
 
 def test_a_throttled_start_waits_for_retry_after_and_starts_one_job(airbyte_api, airbyte):
