@@ -283,6 +283,21 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         "sfn: invalid execution name": Bad(
             [*SFN, *sm, "--execution-name", "run#5"], ["execution name", "'#'"]
         ),
+        "sfn: execution name with U+FFFE": Bad(
+            [*SFN, *sm, "--execution-name", "run-\ufffe"], ["execution name", "U+FFFE"]
+        ),
+        "sfn: execution name with U+FFFF": Bad(
+            [*SFN, *sm, "--execution-name", "run-\uffff"], ["execution name", "U+FFFF"]
+        ),
+        "sfn: execution name with U+10FFFF": Bad(
+            [*SFN, *sm, "--execution-name", "run-\U0010ffff"], ["execution name", "U+10FFFF"]
+        ),
+        "sfn: execution name with a lone surrogate": Bad(
+            [*SFN, *sm, "--execution-name", "run-\ud800"], ["--execution-name", "U+D800"]
+        ),
+        "sfn: state machine name with U+FFFF": Bad(
+            [*SFN, "--state-machine-arn", "nightly\uffff"], ["state machine name", "U+FFFF"]
+        ),
         "sfn: execution name too long": Bad(
             [*SFN, *sm, "--execution-name", "n" * 81], ["81 characters", "at most 80"]
         ),

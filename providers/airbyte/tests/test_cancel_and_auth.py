@@ -82,3 +82,26 @@ def test_basic_credentials_refused_by_the_server_name_the_options(airbyte_api, a
     encoded = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     assert CLIENT_SECRET not in result.stdout + result.stderr
     assert encoded not in result.stdout + result.stderr
+
+
+def test_a_cancel_refused_because_the_job_just_ended_reports_how_it_ended(airbyte_api, airbyte):
+    """The job succeeds between the last status check and the DELETE: Airbyte answers 409 and
+    the row says the job succeeded, not that it was stopped while running."""
+    slow = airbyte_api.add_connection("slow", script=FOREVER, outcome="succeeded")
+    answer = airbyte_api.answer
+
+    def ends_first(request):  # type: ignore[no-untyped-def]
+        if request.method == "DELETE":
+            for job in airbyte_api.jobs_of(slow):
+                job.script = ()  # its script is over: the job has succeeded
+        return answer(request)
+
+    airbyte_api.answer = ends_first
+    args = ("--connection-id", slow.connection_id, *DEADLINE, "--cancel-on-exit", "--json")
+    result = airbyte(airbyte_api, SYNC, *args)
+    [job] = airbyte_api.jobs_of(slow)
+    [row] = result.json["results"]
+    assert [r.answered for r in airbyte_api.seen("DELETE")] == [409]
+    assert (row["status"], row["job_status"], row["error"]) == ("SUCCEEDED", "succeeded", None)
+    assert result.exit_code == 0, result.stderr
+    assert row["run_id"] == str(job.job_id)

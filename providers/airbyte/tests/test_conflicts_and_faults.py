@@ -67,7 +67,29 @@ def test_a_409_whose_job_ended_meanwhile_starts_one_job(airbyte_api, airbyte):
     assert result.exit_code == 0, result.stderr
     assert len(airbyte_api.jobs_of(orders)) == 1
     assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [409, 200]
-    assert "that job has ended since: starting again" in result.stderr
+    assert "no job of this connection is running now: starting again" in result.stderr
+
+
+def test_a_409_with_no_running_job_twice_says_so_and_stops_retrying(airbyte_api, airbyte):
+    """Airbyte can hold a connection as busy (409 "a sync is already running") while it lists
+    no running job: after one retry the row says exactly that instead of retrying on."""
+    orders = airbyte_api.add_connection("orders")
+    busy = f"A sync is already running for: {orders.connection_id}"
+    airbyte_api.fail(409, method="POST", path=JOBS, message=busy, times=20)
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "ERROR"
+    assert row["error"] == (
+        f"could not start a sync job of connection {orders.connection_id}: HTTP 409 "
+        f"try-again-later: {busy}; yet Airbyte lists no pending, running, incomplete or queued "
+        f"job for connection {orders.connection_id}, twice: no job started (Airbyte holds the "
+        "connection as busy without a job to show; see its job history, or cancel the stuck job "
+        "in Airbyte)"
+    )
+    assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [409, 409]
+    assert airbyte_api.jobs_of(orders) == []
+    assert "has ended since" not in result.stderr
 
 
 def test_a_throttled_start_waits_for_retry_after_and_starts_one_job(airbyte_api, airbyte):
@@ -109,3 +131,38 @@ def test_a_throttle_storm_ends_throttled_with_no_job(airbyte_api, airbyte):
     assert row["status"] == "THROTTLED"
     assert "throttled by Airbyte" in row["error"]
     assert airbyte_api.jobs_of(orders) == []
+
+
+SIGN_IN = b"<!DOCTYPE html><html><body>Sign in to Airbyte</body></html>"
+
+
+def test_a_base_url_answering_an_html_page_fails_at_once_naming_the_base_url(airbyte_api, airbyte):
+    """A web UI's address given as --base-url answers its HTML page with 200: no retry can
+    change that, so the first answer ends the run."""
+    orders = airbyte_api.add_connection("orders")
+    asked = []
+    airbyte_api.answer = lambda request: asked.append(request) or (200, SIGN_IN, {})
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "ERROR"
+    assert row["error"] == (
+        "could not obtain an Airbyte access token: HTTP 200 with an HTML page (text/html): "
+        "not an Airbyte API answer; check --base-url"
+    )
+    assert len(asked) == 1
+
+
+def test_a_redirect_says_where_it_points_and_is_not_followed(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders")
+    moved = "https://airbyte.example.com/api/public/v1/applications/token"
+    asked = []
+    airbyte_api.answer = lambda request: asked.append(request) or (301, None, {"Location": moved})
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["error"] == (
+        f"could not obtain an Airbyte access token: HTTP 301 Moved Permanently, redirecting to "
+        f"{moved}: not an Airbyte API answer; check --base-url"
+    )
+    assert len(asked) == 1

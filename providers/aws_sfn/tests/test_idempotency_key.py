@@ -1,7 +1,7 @@
 """--idempotency-key on Step Functions: the execution's name comes from the key and the machine;
 the execution of that name is looked up before any start, attached to while it runs, reported
 once it has ended (never started again), and a different input under the key exits 2. EXPRESS
-machines, whose starts Step Functions does not deduplicate, refuse a typed key."""
+machines, whose starts Step Functions does not deduplicate, refuse a typed key in their row."""
 
 from __future__ import annotations
 
@@ -133,17 +133,39 @@ def test_an_express_machine_refuses_a_typed_key_and_runs_without_one_from_the_en
 ):
     express = [machines.arn(n, asl.passing(), type="EXPRESS") for n in ("fast-a", "fast-b")]
     typed = start("--state-machine-arn", express[0], "--idempotency-key", KEY, "--json")
-    assert typed.exit_code == 2
+    assert typed.exit_code == 1
     assert typed.json["results"][0]["error"] == (
         "--idempotency-key cannot be honoured: state machine 'fast-a' is EXPRESS, and Step "
         "Functions does not deduplicate EXPRESS starts: a repeat under the same name runs it "
-        "again; nothing was started"
+        "again; not started (the other targets run under the key)"
     )
     from_env = start("--state-machine-arn", ",".join(express), "--json",
                      env={"PARADIME_IDEMPOTENCY_KEY": KEY})  # fmt: skip
     assert from_env.exit_code == 0, from_env.stderr
     assert from_env.stderr.count("PARADIME_IDEMPOTENCY_KEY is set, but state machine") == 1
     assert all(row["attached"] is False for row in from_env.json["results"])
+
+
+def test_a_typed_key_starts_the_standard_machine_and_refuses_the_express_one_in_its_row(
+    start, machines, asl, aws_faults
+):
+    """The EXPRESS machine's type is read only after the STANDARD one may have started: its
+    refusal is an ERROR row and exit 1, never exit 2, which promises nothing was started."""
+    standard = machines.arn("nightly", asl.passing())
+    express = machines.arn("fast", asl.passing(), type="EXPRESS")
+    result = start("--state-machine-arn", f"{standard},{express}", "--idempotency-key", KEY,
+                   "--json")  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    rows = {row["target"]: row for row in result.json["results"]}
+    assert (rows[standard]["status"], rows[standard]["attached"]) == ("SUCCEEDED", False)
+    assert rows[express]["status"] == "ERROR"
+    assert rows[express]["error"].startswith(
+        "--idempotency-key cannot be honoured: state machine 'fast' is EXPRESS"
+    )
+    assert rows[express]["error"].endswith("not started (the other targets run under the key)")
+    assert len(machines.executions(standard)) == 1
+    assert aws_faults.count("StartSyncExecution") == 0
+    assert aws_faults.count("StartExecution") == 1
 
 
 def test_an_execution_name_and_a_key_are_one_too_many(start, machines, asl, aws_faults):

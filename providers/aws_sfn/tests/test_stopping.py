@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from paradime_aws_common.testing import when
+from paradime_aws_common.testing import aws_error, when
 
 pytestmark = pytest.mark.usefixtures("fast_polling")
 COMMAND = "aws-stepfunctions-start-execution"
@@ -45,6 +45,37 @@ def test_timeout_with_cancel_on_exit_stops_the_execution(start, machines, asl, a
     }
     assert bodies(aws_faults, "StopExecution") == [
         {"executionArn": row["run_id"], "error": "paradime.Cancelled", "cause": reason}
+    ]
+
+
+@pytest.mark.parametrize(
+    "code", ["KmsAccessDeniedException", "KmsInvalidStateException", "KmsThrottlingException"]
+)
+def test_a_stop_refused_by_the_kms_key_is_sent_again_without_error_and_cause(
+    start, machines, asl, aws_faults, bodies, code
+):
+    """An execution encrypted with a KMS key the caller may not use: Step Functions cannot
+    encrypt the stop's error and cause, and a stop carrying neither needs no KMS permission."""
+    arn = machines.arn("long", asl.waiting(120))
+    aws_faults.add_rule(
+        when(aws_error(code, "KMS key refused the request"), action="StopExecution", times=1)
+    )
+    result = start(
+        "--state-machine-arn", arn, "--timeout-minutes", "0.02", "--cancel-on-exit", "--json"
+    )
+    assert result.exit_code == 1
+    row = result.json["results"][0]
+    assert row["status"] == "TIMED_OUT"
+    assert row["error"].startswith(
+        "still running at the 0.02-minute timeout; stop requested (remote status: STOPPED): sent "
+        "without error and cause, which the execution's KMS key refused to encrypt "
+        f"(StopExecution: {code}"
+    )
+    assert machines.describe(row["run_id"])["status"] == "ABORTED"
+    reason = f"stopped by paradime {COMMAND}: still running at the 0.02-minute timeout"
+    assert bodies(aws_faults, "StopExecution") == [
+        {"executionArn": row["run_id"], "error": "paradime.Cancelled", "cause": reason},
+        {"executionArn": row["run_id"]},
     ]
 
 

@@ -149,3 +149,36 @@ def test_a_lost_start_answer_with_force_is_not_repeated(fivetran, fivetran_cli):
     assert "Fivetran may have acted on the request, so it is not repeated" in error
     assert len(fivetran.sync_posts("orders")) == 1
     assert connector.started_syncs == 2  # the one running, and the forced restart
+
+
+def test_a_base_url_answering_an_html_page_fails_at_once_naming_the_base_url(
+    fivetran, fivetran_cli
+):
+    """A proxy's sign-in page answered with 200 instead of the API: final at the first answer,
+    not retried as if the API had stumbled."""
+    fivetran.add_connector("orders")
+    asked = []
+    fivetran.answer = lambda request: (
+        asked.append(request) or (200, b"<html><body>Please sign in</body></html>", {})
+    )
+    result = fivetran_cli("fivetran-sync", "--connector-id", "orders", "--json")
+    assert result.exit_code == 1
+    row = row_of(result, "orders")
+    assert row["status"] == "ERROR"
+    assert row["error"].endswith(
+        "HTTP 200 with an HTML page (text/html): not a Fivetran API answer; check --base-url"
+    )
+    assert len(asked) == 1
+
+
+def test_a_redirect_says_where_it_points(fivetran, fivetran_cli):
+    fivetran.add_connector("orders")
+    moved = "https://api.fivetran.example/v1/connectors/orders"
+    asked = []
+    fivetran.answer = lambda request: asked.append(request) or (302, None, {"Location": moved})
+    result = fivetran_cli("fivetran-sync", "--connector-id", "orders", "--json")
+    assert result.exit_code == 1
+    assert row_of(result, "orders")["error"].endswith(
+        f"HTTP 302 Found, redirecting to {moved}: not a Fivetran API answer; check --base-url"
+    )
+    assert len(asked) == 1

@@ -151,6 +151,25 @@ def test_a_rescheduled_sync_is_not_success_it_is_waited_for_until_it_resumes_and
     assert len(fivetran.sync_posts("ads")) == 1
 
 
+def test_a_rescheduled_sync_quotes_fivetrans_reason_instead_of_blaming_a_quota(
+    fivetran, fivetran_cli
+):
+    """Fivetran reschedules after source errors too: its warning is the reason, and with none
+    the line does not guess one."""
+    warning = {"code": "source_unavailable", "message": "The source database refused the login"}
+    fivetran.add_connector("ads", sync_seconds=0.6, reschedule_after=0.1, reschedule_for=1.2,
+                           reschedule_warnings=[warning])  # fmt: skip
+    fivetran.add_connector("crm", sync_seconds=0.6, reschedule_after=0.1, reschedule_for=1.2)
+    result = fivetran_cli("fivetran-sync", "--connector-id", "ads,crm", "--json")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    [ads] = {line.split(" (", 1)[1] for line in lines if "[ads] rescheduled by Fivetran" in line}
+    assert ads.startswith("source_unavailable: The source database refused the login); waiting")
+    [crm] = {line.split(" (", 1)[1] for line in lines if "[crm] rescheduled by Fivetran" in line}
+    assert crm.startswith("no reason given); waiting")
+    assert "API quota" not in result.stderr
+
+
 def test_a_rescheduled_sync_on_a_manual_schedule_is_started_again_once_when_due(
     fivetran, fivetran_cli
 ):

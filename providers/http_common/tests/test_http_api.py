@@ -230,11 +230,12 @@ def test_a_connection_never_made_is_retryable_even_for_a_start(secrets):
     assert error.message.startswith(f"start a: could not connect to {url}: ConnectError")
 
 
-def test_a_success_that_is_not_json_is_an_invalid_answer(api, secrets):
+def test_a_success_that_is_an_html_page_is_a_final_invalid_answer(api, secrets):
+    """A sign-in page where the API should be: no retry changes the base URL."""
     http = client(api.url, secrets)
     error = error_of(lambda: http.request("GET", "/html", doing="read"))
-    assert (error.kind, error.http_status, error.retryable) == ("invalid_answer", 200, True)
-    assert "is --base-url the API's address?" in error.message
+    assert (error.kind, error.http_status, error.retryable) == ("invalid_answer", 200, False)
+    assert error.message.endswith("API answer; check --base-url")
     error = error_of(lambda: http.request("POST", "/html", doing="start"))
     assert not error.retryable
 

@@ -17,7 +17,8 @@ the deadline and signals.
 * Follow: ``GET {base}/jobs/{id}``; ``incomplete`` (an attempt failed, Airbyte retries) keeps
   waiting like ``pending`` and ``running``.
 * Cancel (``--cancel-on-exit``): ``DELETE {base}/jobs/{id}``, reporting the status Airbyte
-  answered.
+  answered. A 409 (the job ended since the last status check) reads the job again and reports
+  how it ended.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ import httpx
 
 from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
 from paradime_http_common.client import HttpApi
-from paradime_http_common.errors import ApiError, ConflictError, error_for_response, read_document
+from paradime_http_common.errors import (
+    ApiError,
+    ConflictError,
+    error_for_response,
+    foreign_answer,
+    read_document,
+)
 from paradime_http_common.tokens import TokenAuth
 
 SERVICE = "Airbyte"
@@ -151,6 +158,9 @@ class AirbyteApi:
 
     def _read_token(self, response: httpx.Response) -> tuple[str, float | None]:
         doing = "could not obtain an Airbyte access token"
+        foreign = foreign_answer(response, service=SERVICE, doing=doing)
+        if foreign is not None:
+            raise foreign
         if not response.is_success:
             raise error_for_response(
                 response, service=SERVICE, doing=doing, credentials=CREDENTIALS, idempotent=True
@@ -219,6 +229,7 @@ class AirbyteSyncRunner(Runner):
         self.workspace_id: str | None = params.get("workspace_id")
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
+        self._unexplained: dict[str, int] = {}  # per target: 409s with no running job found
 
     # -- trigger ----------------------------------------------------------------------------
     def trigger(self, target: str) -> RunState:
@@ -266,10 +277,23 @@ class AirbyteSyncRunner(Runner):
         target = connection.connection_id
         running = self._active_job(connection)
         if running is None:
-            # It ended between the two calls: nothing of ours was started, so starting is safe.
+            with self._lock:
+                self._unexplained[target] = seen = self._unexplained.get(target, 0) + 1
+            if seen == 1:
+                # It may have ended between the two calls: nothing of ours was started, so
+                # starting again is safe.
+                raise RunError(
+                    f"{conflict.message}; no job of this connection is running now: starting again",
+                    retryable=True,
+                )
+            # Twice: Airbyte answers "already running" while it lists no running job (a state
+            # some servers get stuck in); retrying cannot end it.
             raise RunError(
-                f"{conflict.message}; that job has ended since: starting again",
-                retryable=True,
+                f"{conflict.message}; yet Airbyte lists no pending, running, incomplete or "
+                f"queued job for connection {target}, twice: no job started (Airbyte holds the "
+                "connection as busy without a job to show; see its job history, or cancel the "
+                "stuck job in Airbyte)",
+                details={"http_status": 409},
             )
         job = self._job(running, connection, joined=True)
         if job.job_type != self.job_type:
@@ -321,12 +345,20 @@ class AirbyteSyncRunner(Runner):
     # -- cancel -----------------------------------------------------------------------------
     def cancel(self, target: str, state: RunState, reason: str) -> RunState | None:
         handle: JobHandle = state.handle
-        document = self.api.http.request(
-            "DELETE",
-            f"/jobs/{handle.job_id}",
-            doing=f"could not cancel job {handle.job_id}",
-            run_id=str(handle.job_id),
-        ).document
+        try:
+            document = self.api.http.request(
+                "DELETE",
+                f"/jobs/{handle.job_id}",
+                doing=f"could not cancel job {handle.job_id}",
+                run_id=str(handle.job_id),
+            ).document
+        except ConflictError:
+            # Airbyte refuses to cancel a job that is no longer running: it ended between the
+            # last status check and the stop. Its own end is what happened, not a stop.
+            ended = self.poll(target, state)
+            if ended.status is RunStatus.RUNNING:
+                raise
+            return ended
         job = self._job(document, handle.connection, previous=handle)
         answered = self._state(job, document)
         answered.error = f"Airbyte answered: job {job.job_id} {job.status}"

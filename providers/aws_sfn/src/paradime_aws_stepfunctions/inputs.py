@@ -16,14 +16,17 @@ from paradime.inputs import load_json, read_input
 from paradime_aws_common.arn import Arn, looks_like_arn, parse_arn
 
 # Step Functions' limits: names of state machines, executions and aliases are 1-80 characters
-# without white space, brackets, wildcards, some punctuation and control characters; an
-# execution's input is at most 256 KiB of UTF-8 text.
+# without white space, brackets, wildcards, some punctuation, control characters (U+0000-001F,
+# U+007F-009F, U+FFFE-FFFF), surrogates (U+D800-DFFF) or U+10FFFF, as StartExecution's API
+# reference lists them; an execution's input is at most 256 KiB of UTF-8 text.
 NAME_MAX = 80
 INPUT_LIMIT_BYTES = 256 * 1024
 INPUT_LIMIT = (
     f"Step Functions accepts at most {INPUT_LIMIT_BYTES:,} bytes (256 KiB) of execution input"
 )
-_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+_FORBIDDEN = re.compile(
+    r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff\U0010ffff]"
+)
 _VERSION = re.compile(r"^[1-9][0-9]*$")
 
 
@@ -36,10 +39,15 @@ def check_name(name: str, what: str) -> str:
     bad = _FORBIDDEN.search(name)
     if bad is not None:
         char = bad.group()
-        shown = repr(char) if not char.isprintable() or char.isspace() else f"'{char}'"
+        if 0xD800 <= ord(char) <= 0xDFFF or ord(char) >= 0xFFFE:  # invisible or unprintable
+            shown = f"U+{ord(char):04X}"
+        else:
+            shown = repr(char) if not char.isprintable() or char.isspace() else f"'{char}'"
         raise UsageError(
-            f"{what} '{name}' contains {shown}; Step Functions names may not contain white "
-            'space, brackets, wildcards, control characters or any of " # % \\ ^ | ~ ` $ & , ; : /'
+            f"{what} '{name.encode('utf-8', 'backslashreplace').decode()}' contains {shown}; "
+            "Step Functions names may not contain white space, brackets, wildcards, control "
+            "characters, U+FFFE, U+FFFF, U+10FFFF, surrogates or any of "
+            '" # % \\ ^ | ~ ` $ & , ; : /'
         )
     return name
 

@@ -62,6 +62,11 @@ HISTORY_EVENTS = 5
 # What StopExecution records as the execution's error; the cause says why.
 CANCEL_ERROR = "paradime.Cancelled"
 CAUSE_LIMIT = 32768
+# StopExecution's errors from the execution's KMS key (its API reference): the stop is sent again
+# without error and cause, which need the key.
+KMS_ERRORS = frozenset(
+    {"KmsAccessDeniedException", "KmsInvalidStateException", "KmsThrottlingException"}
+)
 # An execution found under our name (ExecutionAlreadyExists) is ours when it has our input and
 # started no earlier than our first attempt, give or take this much clock skew.
 ADOPT_SKEW = timedelta(minutes=5)
@@ -275,7 +280,13 @@ class StepFunctionsRunner(Runner):
             "EXPRESS starts: a repeat under the same name runs it again"
         )
         if self.key_typed:
-            raise UsageError(f"--idempotency-key cannot be honoured: {why}; nothing was started")
+            # A row, not a usage error: the other targets may have started already, and exit 2
+            # promises that nothing was.
+            raise RunError(
+                f"--idempotency-key cannot be honoured: {why}; not started (the other targets "
+                "run under the key)",
+                details={"state_machine_type": "EXPRESS"},
+            )
         with self._lock:
             first, self._express_key_warned = not self._express_key_warned, True
         if first:
@@ -686,11 +697,26 @@ class StepFunctionsRunner(Runner):
             raise RunError("EXPRESS executions cannot be stopped by StopExecution")
         arn = str(state.run_id)
         cause = f"stopped by paradime {self.command}: {reason}"[:CAUSE_LIMIT]
+        client = self.session.client(SERVICE, handle.region)
         try:
-            self.session.client(SERVICE, handle.region).stop_execution(
-                executionArn=arn, error=CANCEL_ERROR, cause=cause
+            client.stop_execution(executionArn=arn, error=CANCEL_ERROR, cause=cause)
+        except ClientError as exc:
+            if error_code(exc) not in KMS_ERRORS:
+                raise to_run_error(exc, subject="StopExecution", run_id=arn) from None
+            # Step Functions encrypts error and cause with the execution's KMS key; a stop
+            # carrying neither needs no KMS permission (StopExecution's API reference).
+            try:
+                client.stop_execution(executionArn=arn)
+            except AWS_ERRORS as again:
+                raise to_run_error(again, subject="StopExecution", run_id=arn) from None
+            refused = to_run_error(exc, subject="StopExecution").message
+            return RunState(
+                RunStatus.STOPPED,
+                run_id=arn,
+                error=f"sent without error and cause, which the execution's KMS key refused to "
+                f"encrypt ({refused}): its history records no reason",
             )
-        except AWS_ERRORS as exc:
+        except BotoCoreError as exc:
             raise to_run_error(exc, subject="StopExecution", run_id=arn) from None
         return RunState(RunStatus.STOPPED, run_id=arn)
 

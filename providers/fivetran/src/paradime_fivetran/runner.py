@@ -276,15 +276,18 @@ class FivetranSyncRunner(Runner):
         answer: Answer,
         fields: dict[str, Any],
     ) -> RunState:
-        """Fivetran paused the sync until the source's API quota allows more calls: not an end.
+        """Fivetran paused the sync until later (the source's API quota, or after a source error):
+        not an end. Fivetran's own reason, its warnings or tasks, is quoted when it gives one.
 
         On an automatic schedule Fivetran resumes it by itself at ``rescheduled_for``; on a manual
         schedule nothing resumes it (Fivetran's docs: a rescheduled manual sync must be triggered
         again), so once that time has passed, the sync is started again, once per reschedule.
         """
         handle: Sync = state.handle
-        when = (doc.get("status") or {}).get("rescheduled_for")
-        waiting = f"rescheduled by Fivetran for {when or 'later'} (the source's API quota)"
+        status = doc.get("status") or {}
+        when = status.get("rescheduled_for")
+        reason = "; ".join(n for n in (_notes(status, "warnings"), _notes(status, "tasks")) if n)
+        waiting = f"rescheduled by Fivetran for {when or 'later'} ({reason or 'no reason given'})"
         due = parse_time(when)
         now = answer.server_time or datetime.now(timezone.utc)
         manual = doc.get("schedule_type") == "manual"

@@ -108,6 +108,7 @@ class Connector:
     failure_tasks: list[dict[str, str]] = field(default_factory=lambda: list(FAILURE_TASKS))
     reschedule_after: float | None = None  # a sync is rescheduled after this much syncing...
     reschedule_for: float = 1.0  # ...until this much later
+    reschedule_warnings: list[dict[str, str]] = field(default_factory=list)  # Fivetran's reason
     succeeded_at: datetime | None = None  # add_connector: a day before the fake's epoch
     failed_at: datetime | None = None
     tasks: list[dict[str, str]] = field(default_factory=list)
@@ -334,6 +335,7 @@ class FakeFivetran(FakeHttpApi):
         sync = connector.sync
         if sync_state == "rescheduled" and sync is not None and sync.rescheduled_for is not None:
             status["rescheduled_for"] = _iso(self.time_at(sync.rescheduled_for))
+            status["warnings"] = list(connector.reschedule_warnings)
         if connector.setup_state != "connected":
             status["tasks"] = [
                 {"code": "reconnect", "message": "Reconnect: the source credentials were revoked"}

@@ -23,6 +23,7 @@ from paradime_http_common.errors import (
     ApiError,
     error_for_exception,
     error_for_response,
+    foreign_answer,
     read_document,
     server_time,
 )
@@ -168,6 +169,10 @@ class HttpApi:
                 idempotent=safe,
                 run_id=run_id,
             )
+        foreign = foreign_answer(response, service=self.service, doing=doing)
+        if foreign is not None:
+            foreign.run_id = run_id
+            raise foreign
         document = read_document(response)
         if response.content and document is None:
             raise ApiError(

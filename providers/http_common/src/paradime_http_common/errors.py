@@ -10,6 +10,7 @@ provider uses.
 | 429 | ``THROTTLED`` with the answer's ``Retry-After`` | yes, waiting at least that long |
 | 5xx | ``ERROR`` | reads and calls the caller says are idempotent; not other starts |
 | other 4xx | ``ERROR`` with the API's own code and message | no |
+| 3xx; HTML with 2xx | ``ERROR`` "not a <service> API answer; check --base-url" | no |
 | no connection made | ``ERROR`` | yes: nothing was sent |
 | sent, answer lost | ``ERROR`` | only when idempotent, as for 5xx |
 
@@ -164,6 +165,36 @@ def _status_words(response: httpx.Response, document: Any) -> str:
     return f"HTTP {response.status_code} {words}".rstrip()
 
 
+def foreign_answer(response: httpx.Response, *, service: str, doing: str) -> ApiError | None:
+    """The :class:`ApiError` for an answer no JSON API gives: a redirect, or an HTML page (a
+    sign-in page, a web server's default page); ``None`` for any other answer.
+
+    Final: the base URL points somewhere else, which no retry changes. A redirect says where
+    it points, since the clients follow none (a redirect would drop or leak the credentials)."""
+    code = response.status_code
+    article = "an" if service[:1].lower() in "aeiou" else "a"
+    fix = f"not {article} {service} API answer; check --base-url"
+    if 300 <= code < 400:
+        where = response.headers.get("location")
+        to = f" to {_one_line(where)}" if where else " without a Location"
+        return ApiError(
+            f"{doing}: HTTP {code} {response.reason_phrase}, redirecting{to}: {fix}",
+            kind="invalid_answer",
+            http_status=code,
+        )
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    html = content_type in ("text/html", "application/xhtml+xml") or (
+        not content_type.endswith("json") and response.content.lstrip()[:1] == b"<"
+    )
+    if html:
+        return ApiError(
+            f"{doing}: HTTP {code} with an HTML page ({content_type or 'no content type'}): {fix}",
+            kind="invalid_answer",
+            http_status=code,
+        )
+    return None
+
+
 def error_for_response(
     response: httpx.Response,
     *,
@@ -182,6 +213,10 @@ def error_for_response(
     :param idempotent: repeating the call cannot repeat its effect (reads; a start the API
         deduplicates); decides whether a 5xx is retryable.
     """
+    foreign = foreign_answer(response, service=service, doing=doing)
+    if foreign is not None and response.status_code < 400:  # a redirect
+        foreign.run_id = run_id
+        return foreign
     code = response.status_code
     document = read_document(response)
     words = _status_words(response, document)
