@@ -32,6 +32,7 @@ from typing import Any
 
 from paradime.api import (
     Lister,
+    Prepared,
     RunContext,
     RunError,
     Runner,
@@ -61,6 +62,16 @@ TOKEN_MIN, TOKEN_MAX = 32, 128
 # An execution created this long before this attempt's first start request (by the local clock
 # against SageMaker's) was made by an earlier attempt: the margin absorbs clock skew.
 ATTACH_SKEW = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What a start needs, from ``prepare`` (``Prepared.data``)."""
+
+    ref: PipelineRef
+    region: str
+    request: dict[str, Any]
+    parameters: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,9 @@ class PipelineRunner(Runner):
         return {**self.parameters_file.for_pipeline(ref), **self.cli_parameters}
 
     # -- trigger ------------------------------------------------------------------------
-    def trigger(self, target: str) -> RunState:
+    def prepare(self, target: str) -> Prepared:
+        """The start's request, with the client token chosen once: every attempt sends it, so
+        SageMaker never makes a second execution, and the row keeps it whatever happens."""
         ref = pipeline_ref(target)
         region = ref.region or self.session.region
         request: dict[str, Any] = {
@@ -140,8 +153,19 @@ class PipelineRunner(Runner):
             request["PipelineExecutionDisplayName"] = self.display_name
         if self.description:
             request["PipelineExecutionDescription"] = self.description
+        details = {"pipeline": ref.name, "region": region}
+        return Prepared(
+            details={**details, "client_request_token": request["ClientRequestToken"]},
+            data=_Start(ref, region, request, parameters),
+        )
+
+    def start(self, target: str, prepared: Prepared) -> RunState:
+        start: _Start = prepared.data
+        ref, region, request, parameters = start.ref, start.region, start.request, start.parameters
+        # Core decides every retry of a start: botocore's own would outlive a stop.
+        client = self.session.client("sagemaker", region, max_attempts=1)
         try:
-            response = self._client(region).start_pipeline_execution(**request)
+            response = client.start_pipeline_execution(**request)
         except Exception as exc:
             raise _start_error(exc, ref, region, request["ClientRequestToken"]) from None
         execution_arn = str(response["PipelineExecutionArn"])
