@@ -52,6 +52,7 @@ MAX_PAGES_PER_POLL = 5
 REPORT_WAIT_S = 60.0
 # Lambda writes some verdicts just after the REPORT line ("RequestId: <id> Error: ...").
 TRAILING_LINES_MS = 1000
+_DENIED = ("AccessDeniedException", "AccessDenied")
 
 
 @dataclass(frozen=True)
@@ -315,15 +316,21 @@ class LambdaRunner(Runner):
         request: dict[str, Any] = {"FunctionName": ref.function_name}
         if qualifier:
             request["Qualifier"] = qualifier
+        client = self.session.client("lambda", region)
         try:
-            config: dict[str, Any] = self.session.client(
-                "lambda", region
-            ).get_function_configuration(**request)
+            # GetFunction is the read the usual Lambda policies grant (lambda:GetFunction);
+            # a policy granting only lambda:GetFunctionConfiguration is served by that instead.
+            try:
+                config: dict[str, Any] = client.get_function(**request).get("Configuration") or {}
+            except Exception as exc:
+                if error_code(exc) not in _DENIED:
+                    raise
+                config = client.get_function_configuration(**request)
         except Exception as exc:
             if not needed:
                 self.logger.debug("configuration not read", target=target, error=str(exc))
                 return None
-            if error_code(exc) in ("AccessDeniedException", "AccessDenied"):
+            if error_code(exc) in _DENIED:
                 self.logger.warning(
                     "cannot read the function's configuration "
                     f"({error_code(exc)}); following the default log group",
@@ -526,7 +533,7 @@ class LambdaRunner(Runner):
             error = to_run_error(exc, subject="FilterLogEvents", idempotent=True)
             if error.retryable:
                 raise error
-            if code in ("AccessDeniedException", "AccessDenied"):
+            if code in _DENIED:
                 reason = f"reading log group {group} was denied ({error.message})"
             else:
                 reason = f"cannot read log group {group} ({error.message})"
