@@ -80,6 +80,59 @@ def test_event_waited_for_succeeds_in_json_format_and_despite_logged_errors(
     assert result.statuses == {"fine": "SUCCEEDED"}
 
 
+# -- the verdict: Lambda's word first, then each runtime's own error record ----------------------
+@pytest.mark.parametrize(
+    ("runtime", "outcome", "error"),
+    [
+        ("provided.al2023", "go-error", "errorString: boom"),
+        ("dotnet8", "dotnet-error", "System.ValueError: boom"),
+        ("python3.12", "json-python-error", "ValueError: boom"),
+    ],
+)
+def test_event_fails_on_each_runtimes_own_error_record(
+    functions, lambda_emulator, fast_polling, runtime, outcome, error
+):
+    """Go on provided.* writes its error document with no request id, .NET its exception on a
+    ``fail`` line: both are failures Lambda retries. In JSON format Lambda's failure status
+    decides and the runtime's record gives the words."""
+    functions.create("worker", Runtime=runtime)
+    lambda_emulator.behave("worker", async_outcome=outcome)
+    result = invoke_event("--function-name", "worker", "--json")
+    assert result.exit_code == 1, result.stdout
+    [row] = result.json["results"]
+    assert (row["status"], row["error"]) == ("FAILED", error)
+
+
+def test_an_exception_logged_and_handled_is_no_failure_when_lambda_says_success(
+    functions, lambda_emulator, fast_polling
+):
+    """Python's logger.exception in JSON format puts requestId, errorType and stackTrace at the
+    top level; Lambda's platform.report says success, and that decides."""
+    functions.create("careful", LoggingConfig={"LogFormat": "JSON"})
+    lambda_emulator.behave("careful", async_outcome="json-logged-exception")
+    result = invoke_event("--function-name", "careful", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert result.statuses == {"careful": "SUCCEEDED"}
+
+
+def test_a_silent_custom_runtime_ends_saying_the_outcome_is_unknown(
+    functions, lambda_emulator, fast_polling
+):
+    """A custom runtime that writes nothing recognisable, in text format where the REPORT line
+    of a success carries no status: not a guessed SUCCEEDED."""
+    functions.create("rusty", Runtime="provided.al2023")
+    result = invoke_event("--function-name", "rusty", "--json")
+    assert result.exit_code == 1, result.stdout
+    [row] = result.json["results"]
+    assert row["status"] == "STARTED"
+    assert row["run_id"] == lambda_emulator.invoked("rusty")[0].request_id
+    assert row["error"].startswith(
+        "outcome unknown: the invocation finished, but Lambda's REPORT line gives no status and "
+        "the runtime provided.al2023 wrote no error record paradime recognises"
+    )
+    assert "[rusty] Started; outcome unknown" in result.stderr
+
+
 def test_an_earlier_invocations_error_in_the_same_stream_is_not_this_ones(
     functions, lambda_emulator, fast_polling
 ):

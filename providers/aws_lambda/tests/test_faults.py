@@ -11,7 +11,8 @@ from paradime.testing import CliResult, run_cli
 from paradime_aws_common.testing import RESET, Delay, aws_error, server_error, throttle, when
 
 INVOKE = "/invocations"
-CONFIGURATION = "/configuration"
+# The configuration reads: GetFunction (GET .../functions/NAME) and GetFunctionConfiguration.
+CONFIGURATION = "GET /2015-03-31/functions/"
 
 
 def invoke(*args: str) -> CliResult:
@@ -183,16 +184,20 @@ def test_invalid_credentials_give_every_target_an_error_row(aws_faults, function
 
 
 def test_no_permission_to_read_the_configuration_still_invokes(
-    aws_faults, functions, lambda_emulator
+    aws_faults, functions, lambda_emulator, fast_polling
 ):
     functions.create("least-privilege")
-    denied = aws_error("AccessDeniedException", "not authorized: GetFunctionConfiguration", 403)
+    denied = aws_error("AccessDeniedException", "not authorized: GetFunction", 403)
     aws_faults.add_rule(when(denied, action=CONFIGURATION))
     result = invoke("--function-name", "least-privilege", "--invocation-type", "Event", "--json")
-    assert result.exit_code == 0, result.stdout
     assert "cannot read the function's configuration (AccessDeniedException)" in result.stderr
-    assert result.json["results"][0]["log_group"] == "/aws/lambda/least-privilege"
+    row = result.json["results"][0]
+    assert row["log_group"] == "/aws/lambda/least-privilege"
     assert len(lambda_emulator.invoked("least-privilege")) == 1
+    # Finished with nothing but a text REPORT line, and the runtime unknown: not a guess.
+    assert result.exit_code == 1
+    assert row["status"] == "STARTED"
+    assert "its configuration was not read" in row["error"]
 
 
 def test_no_answer_before_the_timeout_is_timed_out(aws_faults, functions, lambda_emulator):

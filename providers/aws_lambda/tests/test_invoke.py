@@ -12,6 +12,9 @@ import pytest
 
 from paradime.testing import CliResult, run_cli
 
+# The configuration reads: GetFunction (GET .../functions/NAME), GetFunctionConfiguration.
+CONFIGURATION_READ = "GET /2015-03-31/functions/"
+
 
 def invoke(*args: str) -> CliResult:
     return run_cli(["run", "aws-lambda-invoke", *args])
@@ -334,7 +337,7 @@ def test_a_function_that_may_outlast_the_wait_is_warned_about(
     assert "[nightly]" in warnings[0]
     assert "timeout (600 s) is longer than --timeout-minutes (5 min)" in warnings[0]
     # The cost of the warning: one configuration read per function, only for such a short wait.
-    assert aws_faults.count("/configuration") == 2
+    assert aws_faults.count(CONFIGURATION_READ) == 2
 
 
 def test_no_configuration_is_read_when_no_function_can_outlast_the_wait(
@@ -344,7 +347,7 @@ def test_no_configuration_is_read_when_no_function_can_outlast_the_wait(
     result = run_cli(["run", "aws-lambda-invoke", "--function-name", "nightly", "--json"])
     assert result.exit_code == 0, result.stdout
     assert "longer than" not in result.stderr
-    assert aws_faults.count("/configuration") == 0  # 15 minutes: Lambda's own limit
+    assert aws_faults.count(CONFIGURATION_READ) == 0  # 15 minutes: Lambda's own limit
     assert aws_faults.count("/invocations") == 1
 
 
@@ -356,7 +359,7 @@ def test_an_event_invocation_followed_is_warned_about_without_another_call(
     result = run_cli(["run", "aws-lambda-invoke", *args, "--json"])
     assert result.exit_code == 0, result.stdout
     assert "timeout (600 s) is longer than --timeout-minutes (2 min)" in result.stderr
-    assert aws_faults.count("/configuration") == 1  # read anyway, for the log group
+    assert aws_faults.count(CONFIGURATION_READ) == 1  # read anyway, for the log group
 
 
 def test_nan_and_infinity_in_a_functions_answer_are_strings_in_the_json_output(

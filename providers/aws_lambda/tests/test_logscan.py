@@ -1,4 +1,5 @@
-"""The log line formats that tell an Event invocation's outcome, one by one."""
+"""The lines Lambda itself writes for an invocation (its start, end, report and the failures only
+the platform reports), one by one. The runtimes' error records are in test_verdict.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import pytest
 
-from paradime_aws_lambda.logscan import boundary, classify, unhandled_error
+from paradime_aws_lambda.logscan import boundary, classify
 
 RID = "6f2c1a9e-0b1d-4c55-9a0e-3d1f9b7c2e10"
 OTHER = "11111111-2222-3333-4444-555555555555"
@@ -42,12 +43,6 @@ TS = "2024-06-01T02:00:00.123Z"
             "Runtime exited with error: signal: killed",
         ),
         (
-            f'{TS}\t{RID}\tERROR\tInvoke Error \t{{"errorType":"TypeError","errorMessage":"x is'
-            ' undefined","stack":["TypeError: x is undefined"]}\n',
-            "failure",
-            "TypeError: x is undefined",
-        ),
-        (
             json.dumps(
                 {
                     "time": TS,
@@ -58,29 +53,16 @@ TS = "2024-06-01T02:00:00.123Z"
             "report",
             "the invocation ended with status failure (Runtime.Oom)",
         ),
-        (
-            json.dumps(
-                {
-                    "timestamp": TS,
-                    "level": "ERROR",
-                    "requestId": RID,
-                    "errorType": "ValueError",
-                    "errorMessage": "boom",
-                    "stackTrace": ["..."],
-                }
-            ),
-            "failure",
-            "ValueError: boom",
-        ),
     ],
 )
 def test_lines_carrying_the_request_id(line, kind, failure):
     fact = classify(line, RID)
     assert fact is not None and fact.kind == kind
+    said = fact.failure or (fact.status.message if fact.status else None)
     if kind == "failure" and failure is None:
-        assert fact.failure == "Task timed out after 900.00 seconds"
+        assert said == "Task timed out after 900.00 seconds"
     else:
-        assert fact.failure == failure
+        assert said == failure
 
 
 @pytest.mark.parametrize(
@@ -97,28 +79,18 @@ def test_lines_that_say_nothing_about_this_invocation(line):
     assert classify(line, RID) is None
 
 
-@pytest.mark.parametrize(
-    ("line", "failure"),
-    [
-        ("[ERROR] ValueError: boom\nTraceback (most recent call last):\n  ...", "ValueError: boom"),
-        (
-            "[ERROR] Runtime.ImportModuleError: Unable to import module 'index'",
-            "Runtime.ImportModuleError: Unable to import module 'index'",
-        ),
-        (
-            '{"errorMessage":"boom","errorType":"java.lang.RuntimeException","stackTrace":[]}',
-            "java.lang.RuntimeException: boom",
-        ),
-        (f"[ERROR]\t{TS}\t{RID}\tlogged only", None),
-        ("plain output", None),
-    ],
-)
-def test_uncaught_errors_written_without_the_request_id(line, failure):
-    assert unhandled_error(line) == failure
-
-
 def test_boundaries_name_the_invocation_they_belong_to():
     assert boundary(f"START RequestId: {OTHER} Version: 3") == OTHER
     assert boundary(f"REPORT RequestId: {RID}\tDuration: 1 ms") == RID
     assert boundary(json.dumps({"type": "platform.report", "record": {"requestId": RID}})) == RID
     assert boundary("[ERROR] ValueError: boom") is None
+
+
+def test_a_report_without_a_status_says_nothing_of_the_outcome():
+    fact = classify(f"REPORT RequestId: {RID}\tDuration: 2.1 ms\t", RID)
+    assert fact is not None and fact.kind == "report" and fact.status is None
+    success = json.dumps(
+        {"type": "platform.report", "record": {"requestId": RID, "status": "success"}}
+    )
+    fact = classify(success, RID)
+    assert fact is not None and fact.status is not None and fact.status.status == "success"

@@ -91,9 +91,9 @@ TRIGGER_COMMAND = TriggerCommand(
     "A function that fails (FunctionError) is FAILED with its errorType and errorMessage; its "
     "answer is in the --json result. An invocation is never repeated after an error that may "
     "have reached Lambda; throttles are retried with backoff.\n\n"
-    "Permissions: lambda:InvokeFunction. Waiting for Event invocations also needs "
-    "logs:FilterLogEvents (and reads the function's log group from "
-    "lambda:GetFunctionConfiguration when allowed).",
+    "Permissions: lambda:InvokeFunction (lambda:GetFunction, when allowed, reads the "
+    "function's configuration: its log group, its timeout). Waiting for Event invocations "
+    "also needs logs:FilterLogEvents.",
     # Polls are CloudWatch Logs reads (Event invocations followed through their logs), and
     # FilterLogEvents is capped at 5 requests/s per account and region, a quota AWS does not
     # raise: the cap paradime keeps to, every page of a poll included.

@@ -10,52 +10,34 @@ invocation, is in the function's log group:
 * JSON format: ``platform.start`` and ``platform.report`` records whose ``record.requestId`` is
   the invocation's id, the report carrying ``status`` (success, failure, error, timeout).
 
-Failures show up as ``<time> <id> Task timed out after 3.00 seconds``, ``RequestId: <id> Error:
-Runtime exited ...``, Node's ``<time>\t<id>\tERROR\tInvoke Error \t{...}`` (all carrying the id),
-or Python's ``[ERROR] ValueError: boom`` and Java's ``{"errorType": ...}``, which do not carry
-the id: those are found by reading the invocation's own stream between its START and END lines
-(an execution environment runs one invocation at a time, so those lines are its own).
+Lambda's own failure lines carry the id: ``<time> <id> Task timed out after 3.00 seconds``,
+``RequestId: <id> Error: Runtime exited ...``. The runtimes' error records (module
+:mod:`paradime_aws_lambda.verdict`) often do not, and are found by reading the invocation's own
+stream between its START and REPORT lines (an execution environment runs one invocation at a
+time, so those lines are its own).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from paradime_aws_lambda.verdict import PlatformStatus, as_json
+
 _REPORT_STATUS = re.compile(r"\bStatus: (\w+)")
 _REPORT_ERROR_TYPE = re.compile(r"\bError Type: (\S+)")
 _TIMED_OUT = re.compile(r"(Task timed out after [\d.]+ seconds)")
-_PYTHON_UNHANDLED = re.compile(r"^\[ERROR\] ([A-Za-z_][\w.]*)(?::\s?(.*))?$")
 _BOUNDARY = re.compile(r"^(START|END|REPORT) RequestId: ([\w-]+)")
 
 
 @dataclass(frozen=True)
 class LineFact:
-    """What one log line says about the invocation."""
+    """What one line Lambda wrote says about the invocation."""
 
     kind: str  # "start", "end", "report" or "failure"
-    failure: str | None = None
-
-
-def _json(message: str) -> dict[str, Any] | None:
-    text = message.strip()
-    if not text.startswith("{"):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _error_document(doc: dict[str, Any]) -> str | None:
-    error_type = doc.get("errorType")
-    error_message = doc.get("errorMessage")
-    if error_type is None and error_message is None:
-        return None
-    return f"{error_type or 'Error'}: {error_message or ''}".rstrip(": ")
+    failure: str | None = None  # Lambda's own line saying the invocation did not complete
+    status: PlatformStatus | None = None  # a report's status, when Lambda gave one
 
 
 def _platform_fact(doc: dict[str, Any], request_id: str) -> LineFact | None:
@@ -66,17 +48,20 @@ def _platform_fact(doc: dict[str, Any], request_id: str) -> LineFact | None:
     if kind == "platform.start":
         return LineFact("start")
     if kind == "platform.report":
-        status = str(record.get("status") or "success")
-        if status != "success":
-            error_type = record.get("errorType")
-            detail = f" ({error_type})" if error_type else ""
-            return LineFact("report", f"the invocation ended with status {status}{detail}")
-        return LineFact("report")
+        status = record.get("status")
+        if not status:
+            return LineFact("report")
+        error_type = record.get("errorType")
+        return LineFact(
+            "report", status=PlatformStatus(str(status), error_type and str(error_type))
+        )
     return None
 
 
 def classify(message: str, request_id: str) -> LineFact | None:
-    """A line found by searching the log group for the request id."""
+    """A line Lambda itself wrote for the invocation (found by searching for the request id):
+    its start, end and report, or a failure only the platform reports. The runtime's own error
+    records are :func:`paradime_aws_lambda.verdict.runtime_error`'s."""
     first = message.strip().splitlines()[0] if message.strip() else ""
     if first.startswith(f"START RequestId: {request_id}"):
         return LineFact("start")
@@ -84,11 +69,12 @@ def classify(message: str, request_id: str) -> LineFact | None:
         return LineFact("end")
     if first.startswith(f"REPORT RequestId: {request_id}"):
         status = _REPORT_STATUS.search(first)
-        if status and status.group(1).lower() != "success":
-            error_type = _REPORT_ERROR_TYPE.search(first)
-            detail = f" ({error_type.group(1)})" if error_type else ""
-            return LineFact("report", f"the invocation ended with status {status.group(1)}{detail}")
-        return LineFact("report")
+        if status is None:
+            return LineFact("report")
+        error_type = _REPORT_ERROR_TYPE.search(first)
+        return LineFact(
+            "report", status=PlatformStatus(status.group(1), error_type and error_type.group(1))
+        )
     if request_id not in first:
         return None
     timed_out = _TIMED_OUT.search(first)
@@ -101,19 +87,8 @@ def classify(message: str, request_id: str) -> LineFact | None:
         # Lambda's own word on an invocation that did not complete, as custom runtimes get it
         # (after the REPORT line): "RequestId: <id> Process exited before completing request".
         return LineFact("failure", first.split(request_id, 1)[1].strip())
-    if "\tERROR\tInvoke Error \t" in first:
-        doc = _json(message.split("\tERROR\tInvoke Error \t", 1)[1])
-        return LineFact("failure", (doc and _error_document(doc)) or "Invoke Error")
-    doc = _json(message)
-    if doc is not None:
-        platform = _platform_fact(doc, request_id)
-        if platform is not None:
-            return platform
-        if doc.get("requestId") == request_id and "stackTrace" in doc:
-            failure = _error_document(doc)
-            if failure:
-                return LineFact("failure", failure)
-    return None
+    doc = as_json(message)
+    return _platform_fact(doc, request_id) if doc is not None else None
 
 
 def boundary(message: str) -> str | None:
@@ -122,7 +97,7 @@ def boundary(message: str) -> str | None:
     match = _BOUNDARY.match(message.strip())
     if match:
         return match.group(2)
-    doc = _json(message)
+    doc = as_json(message)
     record = doc.get("record") if doc is not None else None
     if (
         doc is not None
@@ -131,18 +106,4 @@ def boundary(message: str) -> str | None:
     ):
         request_id = record.get("requestId")
         return str(request_id) if request_id else None
-    return None
-
-
-def unhandled_error(message: str) -> str | None:
-    """An uncaught error written by the runtime without the request id (Python, Java)."""
-    text = message.strip()
-    if not text:
-        return None
-    match = _PYTHON_UNHANDLED.match(text.splitlines()[0])
-    if match:
-        return f"{match.group(1)}: {match.group(2) or ''}".rstrip(": ")
-    doc = _json(text)
-    if doc is not None and "stackTrace" in doc:
-        return _error_document(doc)
     return None

@@ -30,7 +30,7 @@ from typing import Any
 from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus, UsageError
 from paradime_aws_common.errors import error_code, http_status, is_transient, to_run_error
 from paradime_aws_common.session import READ_TIMEOUT_S, AwsSession, console_url
-from paradime_aws_lambda import logscan
+from paradime_aws_lambda import logscan, verdict
 from paradime_aws_lambda.inputs import Payload, check_payload_size
 from paradime_aws_lambda.targets import FunctionRef, parse_function
 
@@ -52,6 +52,7 @@ MAX_PAGES_PER_POLL = 5
 REPORT_WAIT_S = 60.0
 # Lambda writes some verdicts just after the REPORT line ("RequestId: <id> Error: ...").
 TRAILING_LINES_MS = 1000
+_DENIED = ("AccessDeniedException", "AccessDenied")
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,10 @@ class EventTrace:
     end: tuple[str, int] | None = None
     end_seen_at: float = field(default=0.0)
     report: tuple[str, int] | None = None
-    failure: str | None = None  # a failure a line with the request id reported
+    failure: str | None = None  # Lambda's own line with the request id saying it failed
+    platform: verdict.PlatformStatus | None = None  # the report's status, when Lambda gave one
+    runtime: str | None = None  # the function's Runtime ("Image"), None when not read
+    runtime_failure: str | None = None  # a runtime's error record carrying the request id
     # inspect phase: the stream and time window read, an error line without the request id
     # that may be this invocation's, and whether its REPORT line was passed
     stream: str = ""
@@ -249,6 +253,7 @@ class LambdaRunner(Runner):
                 log_group=log_group,
                 invoked_at=now,
                 since_ms=int(now * 1000) - LOG_SEARCH_SKEW_MS,
+                runtime=self._runtime(config),
             )
             return RunState(
                 RunStatus.RUNNING,
@@ -315,15 +320,21 @@ class LambdaRunner(Runner):
         request: dict[str, Any] = {"FunctionName": ref.function_name}
         if qualifier:
             request["Qualifier"] = qualifier
+        client = self.session.client("lambda", region)
         try:
-            config: dict[str, Any] = self.session.client(
-                "lambda", region
-            ).get_function_configuration(**request)
+            # GetFunction is the read the usual Lambda policies grant (lambda:GetFunction);
+            # a policy granting only lambda:GetFunctionConfiguration is served by that instead.
+            try:
+                config: dict[str, Any] = client.get_function(**request).get("Configuration") or {}
+            except Exception as exc:
+                if error_code(exc) not in _DENIED:
+                    raise
+                config = client.get_function_configuration(**request)
         except Exception as exc:
             if not needed:
                 self.logger.debug("configuration not read", target=target, error=str(exc))
                 return None
-            if error_code(exc) in ("AccessDeniedException", "AccessDenied"):
+            if error_code(exc) in _DENIED:
                 self.logger.warning(
                     "cannot read the function's configuration "
                     f"({error_code(exc)}); following the default log group",
@@ -350,6 +361,12 @@ class LambdaRunner(Runner):
             "TIMED_OUT while the function goes on",
             target=target,
         )
+
+    @staticmethod
+    def _runtime(config: Mapping[str, Any] | None) -> str | None:
+        if not config:
+            return None
+        return str(config.get("Runtime") or config.get("PackageType") or "") or None
 
     @staticmethod
     def _log_group(ref: FunctionRef, config: Mapping[str, Any] | None) -> str:
@@ -435,8 +452,11 @@ class LambdaRunner(Runner):
         """Lines carrying the request id. The REPORT line (``platform.report``) ends the search:
         it is written after END and carries the platform's verdict."""
         for event in events:
-            fact = logscan.classify(str(event.get("message", "")), handle.request_id)
+            message = str(event.get("message", ""))
+            fact = logscan.classify(message, handle.request_id)
             if fact is None:
+                error = verdict.runtime_error(message, handle.request_id)
+                handle.runtime_failure = handle.runtime_failure or error
                 continue
             where = (str(event.get("logStreamName", "")), int(event.get("timestamp", 0)))
             if fact.kind == "start" and handle.start is None:
@@ -444,7 +464,7 @@ class LambdaRunner(Runner):
             elif fact.kind == "end" and handle.end is None:
                 handle.end, handle.end_seen_at = where, time.time()
             elif fact.kind == "report" and handle.report is None:
-                handle.report = where
+                handle.report, handle.platform = where, fact.status
             if fact.failure and not handle.failure:
                 handle.failure = fact.failure
         # No REPORT line yet: wait for it, or past REPORT_WAIT_S after END, go by END.
@@ -452,12 +472,12 @@ class LambdaRunner(Runner):
         if handle.report is None and waiting:
             return None
         stream, end_ms = handle.report or handle.end or ("", 0)
-        if handle.failure:
-            details = {"log_group": handle.log_group, "log_stream": stream}
-            return RunState(RunStatus.FAILED, error=handle.failure, handle=handle, details=details)
-        # Finished, and no line with the request id says it failed; the runtime's own error
-        # lines carry no id, so read this invocation's lines (its stream, from its START to a
-        # little after its REPORT) next.
+        if handle.failure or handle.platform is not None:
+            handle.stream = stream
+            return self._concluded(handle)  # Lambda said how it ended
+        # Finished, and Lambda gave no status: the runtime's own error records mostly carry no
+        # id, so read this invocation's lines (its stream, from its START to a little after its
+        # REPORT) next.
         start_stream, start_ms = handle.start or (stream, handle.since_ms)
         handle.phase = "inspect"
         handle.stream = start_stream or stream
@@ -467,9 +487,9 @@ class LambdaRunner(Runner):
         return None
 
     def _inspect(self, handle: EventTrace, events: list[Mapping[str, Any]]) -> RunState | None:
-        """The invocation's own stream from its START: an uncaught error written without the
-        request id between START and REPORT, or a line with the id (before or just after the
-        REPORT) saying it failed."""
+        """The invocation's own stream from its START: a runtime's error record written between
+        START and REPORT (most carry no request id), or Lambda's line with the id (before or
+        just after the REPORT) saying it failed."""
         request_id = handle.request_id
         for event in events:
             message = str(event.get("message", ""))
@@ -489,7 +509,7 @@ class LambdaRunner(Runner):
                 elif fact.kind == "report":
                     handle.reported = True
                 continue
-            failure = logscan.unhandled_error(message)
+            failure = verdict.runtime_error(message, request_id)
             if failure and not handle.reported and not handle.candidate:
                 handle.candidate = failure
         if handle.next_token:
@@ -498,10 +518,22 @@ class LambdaRunner(Runner):
 
     @staticmethod
     def _concluded(handle: EventTrace) -> RunState:
-        error = handle.failure or handle.candidate
+        found = verdict.decide(
+            platform_failure=handle.failure,
+            platform=handle.platform,
+            runtime_failure=handle.runtime_failure or handle.candidate,
+            runtime=handle.runtime,
+        )
+        status = {
+            verdict.SUCCEEDED: RunStatus.SUCCEEDED,
+            verdict.FAILED: RunStatus.FAILED,
+            # Finished, outcome unknown: STARTED (exit 1 when waited for), as for logs that
+            # cannot be read, rather than a guessed SUCCEEDED.
+            verdict.UNKNOWN: RunStatus.STARTED,
+        }[found.outcome]
         return RunState(
-            RunStatus.FAILED if error else RunStatus.SUCCEEDED,
-            error=error,
+            status,
+            error=found.error,
             handle=handle,
             details={"log_group": handle.log_group, "log_stream": handle.stream},
         )
@@ -526,7 +558,7 @@ class LambdaRunner(Runner):
             error = to_run_error(exc, subject="FilterLogEvents", idempotent=True)
             if error.retryable:
                 raise error
-            if code in ("AccessDeniedException", "AccessDenied"):
+            if code in _DENIED:
                 reason = f"reading log group {group} was denied ({error.message})"
             else:
                 reason = f"cannot read log group {group} ({error.message})"

@@ -54,7 +54,11 @@ class Behaviour:
         runtimes, which write no error line of their own: ``report-error`` (the REPORT line's
         ``Status: error``), ``exit-after-report`` (``RequestId: <id> Error: Runtime exited ...``
         after the REPORT line), ``process-exited`` (``RequestId: <id> Process exited before
-        completing request`` after it).
+        completing request`` after it); other runtimes' error records: ``go-error``
+        (aws-lambda-go's ``log.Printf`` of the error document, no id), ``dotnet-error`` (.NET's
+        ``<time>\t<id>\tfail\t<exception>``); JSON format with Lambda's ``platform.report``:
+        ``json-python-error`` (Python's uncaught error record, status ``failure``),
+        ``json-logged-exception`` (Python's ``logger.exception`` record, status ``success``).
     :param after_failed_invocation: an Event invocation's lines follow, in the same stream and
         the same millisecond, those of an earlier invocation that failed.
     """
@@ -156,14 +160,47 @@ def lambda_log_lines(request_id: str, behaviour: Behaviour, version: str) -> lis
     if outcome == "logged-error":
         logged = f"[ERROR]\t{_now_iso()}\t{rid}\tretrying the upstream call"
         return [start, *own, logged, end, report]
-    if outcome in ("json-success", "json-timeout"):
-        status = "success" if outcome == "json-success" else "timeout"
-        records = [
-            {"type": "platform.start", "record": {"requestId": rid, "version": version}},
-            {"type": "platform.report", "record": {"requestId": rid, "status": status}},
-        ]
-        return [json.dumps({"time": _now_iso(), **r}) for r in records]
+    if outcome == "go-error":
+        doc = json.dumps({"errorMessage": behaviour.error_message, "errorType": "errorString"})
+        stamp = datetime.now(timezone.utc).strftime("%Y/%m/%d %H:%M:%S")
+        return [start, *own, f"{stamp} {doc}", end, report]
+    if outcome == "dotnet-error":
+        exception = f"System.{behaviour.error_type}: {behaviour.error_message}\n   at Handler()"
+        return [start, *own, f"{_now_iso()}\t{rid}\tfail\t{exception}", end, report]
+    if outcome.startswith("json-"):
+        return _json_log_lines(rid, behaviour, version)
     return [start, *own, end, report]
+
+
+def _json_log_lines(rid: str, behaviour: Behaviour, version: str) -> list[str]:
+    """JSON log format: Lambda's platform records around the Python runtime's own."""
+    outcome = behaviour.async_outcome
+    status = {"json-timeout": "timeout", "json-python-error": "failure"}.get(outcome, "success")
+    error = {
+        "errorType": behaviour.error_type,
+        "errorMessage": behaviour.error_message,
+        "stackTrace": ['  File "/var/task/index.py", line 3, in handler'],
+        "requestId": rid,
+    }
+    own: list[dict[str, Any]] = []
+    if outcome == "json-python-error":
+        own = [{"timestamp": _now_iso(), "log_level": "ERROR", **error}]
+    if outcome == "json-logged-exception":
+        logged = {"level": "ERROR", "message": "retrying", "logger": "root"}
+        own = [{"timestamp": _now_iso(), **logged, **error}]
+    report: dict[str, Any] = {"requestId": rid, "status": status}
+    if status == "failure":
+        report["errorType"] = behaviour.error_type
+    records = [
+        {
+            "time": _now_iso(),
+            "type": "platform.start",
+            "record": {"requestId": rid, "version": version},
+        },
+        *own,
+        {"time": _now_iso(), "type": "platform.report", "record": report},
+    ]
+    return [json.dumps(r) for r in records]
 
 
 def paged_log_reads(logs: Any, empty_pages: int = 0, page_size: int = 1) -> Any:
