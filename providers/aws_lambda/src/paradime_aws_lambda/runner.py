@@ -27,7 +27,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus, UsageError
+from paradime.api import (
+    Lister,
+    Prepared,
+    RunContext,
+    RunError,
+    Runner,
+    RunState,
+    RunStatus,
+    UsageError,
+)
 from paradime_aws_common.errors import error_code, http_status, is_transient, to_run_error
 from paradime_aws_common.session import READ_TIMEOUT_S, AwsSession, console_url
 from paradime_aws_lambda import logscan, verdict
@@ -171,6 +180,17 @@ class EventTrace:
     reported: bool = False
 
 
+@dataclass(frozen=True)
+class _Invoke:
+    """What an invocation needs, from ``prepare`` (``Prepared.data``)."""
+
+    ref: FunctionRef
+    region: str
+    qualifier: str | None
+    request: dict[str, Any]
+    config: Mapping[str, Any] | None
+
+
 class LambdaRunner(Runner):
     """``aws-lambda-invoke``: one invocation per target."""
 
@@ -186,7 +206,9 @@ class LambdaRunner(Runner):
         self._lock = threading.Lock()
 
     # -- trigger ------------------------------------------------------------------------
-    def trigger(self, target: str) -> RunState:
+    def prepare(self, target: str) -> Prepared:
+        """The configuration reads an invocation needs first (the log group an Event wait
+        follows, the timeout warning), and the request: never made once a stop has come."""
         ref = parse_function(target)
         region = ref.region or self.session.region
         # A target's own ":alias" wins over --qualifier, which is for targets naming none.
@@ -200,7 +222,6 @@ class LambdaRunner(Runner):
             # a synchronous invoke costs one configuration read per function, for the warning.
             config = config or self._configuration(target, ref, region, qualifier, needed=False)
             self._warn_if_longer(target, config)
-        read_timeout = MAX_FUNCTION_TIMEOUT_S + READ_TIMEOUT_MARGIN_S
         request: dict[str, Any] = {"FunctionName": ref.function_name}
         request["InvocationType"] = invocation_type
         if qualifier:
@@ -212,6 +233,21 @@ class LambdaRunner(Runner):
                 request["LogType"] = "Tail"
             if self.settings.client_context:
                 request["ClientContext"] = self.settings.client_context
+        return Prepared(data=_Invoke(ref, region, qualifier, request, config))
+
+    def start(self, target: str, prepared: Prepared) -> RunState:
+        """The invocation, sent once: Lambda cannot recognise a repeated invoke, so one that
+        may have reached it is never sent again (botocore's retries are off for it too)."""
+        invoke: _Invoke = prepared.data
+        ref, region, qualifier, request, config = (
+            invoke.ref,
+            invoke.region,
+            invoke.qualifier,
+            invoke.request,
+            invoke.config,
+        )
+        invocation_type = request["InvocationType"]
+        read_timeout = MAX_FUNCTION_TIMEOUT_S + READ_TIMEOUT_MARGIN_S
         client = self.session.client(
             "lambda",
             region,
