@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import urllib.parse
 
-from paradime.api import UsageError
+from paradime.api import Option, UsageError
 
-__all__ = ["parse_base_url"]
+__all__ = ["base_url_option", "parse_base_url"]
 
 
 def parse_base_url(value: str) -> str:
@@ -24,3 +24,9 @@ def parse_base_url(value: str) -> str:
         raise UsageError(f"'{value}': give the API's base URL, without credentials or a query")
     del port
     return text.rstrip("/")
+
+
+def base_url_option(envvar: str, help: str = "Base URL of the API.") -> Option:
+    """The required ``--base-url`` option, read from ``envvar`` when not given, checked by
+    :func:`parse_base_url`: ``OPTIONS = (base_url_option("JOBAPI_BASE_URL"), ...)``."""
+    return Option("--base-url", help, envvar=envvar, parse=parse_base_url, required=True)
