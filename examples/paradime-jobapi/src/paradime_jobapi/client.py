@@ -31,7 +31,7 @@ def job_api(params: Mapping[str, Any], context: RunContext) -> HttpApi:
 
 
 def job_state(job: Mapping[str, Any], *, attached: bool = False) -> RunState:
-    job_id = str(job["job_id"])
+    job_id: Any = str(job["job_id"])
     status = STATUSES.get(job.get("state", ""))
     if status is None:
         raise RunError(f"job {job_id} is in a state paradime does not know: {job.get('state')!r}")
