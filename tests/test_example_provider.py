@@ -154,5 +154,5 @@ def test_a_missing_api_key_is_a_usage_error_before_any_request(venv, api):
     env = {"JOBAPI_BASE_URL": api.url}
     done = paradime(venv, "run", "jobapi-sync", "--connector-id", "orders", env=env)
     assert done.returncode == 2
-    assert done.stderr.strip() == "Error: missing option '--api-key' (or JOBAPI_API_KEY)"
+    assert done.stderr.strip() == "Error: missing option '--api-key' (or set JOBAPI_API_KEY)"
     assert api.requests == []
