@@ -2,7 +2,8 @@
 """Development commands that need nothing but Python 3 (3.10+) and its standard library.
 
     python3 dev.py demo    # local AWS emulator with demo resources, every command run on it
-    python3 dev.py test    # lint, types, the whole test suite, and each package alone (tox)
+    python3 dev.py test    # lint, types, the whole test suite, each package alone (tox), and
+                           # each distribution's wheel and sdist (twine check, installed alone)
     python3 dev.py bench   # the benchmarks (bench/), figures printed as a table
 
 Each command first makes ``.venv`` (once; again when a pyproject or requirements file changes)
@@ -11,8 +12,10 @@ with every package installed editable plus the development tools.
 
 from __future__ import annotations
 
+import concurrent.futures
 import glob
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -119,6 +122,67 @@ def test_python_range() -> None:
         run(bin_dir / "python", "-m", "pytest", "-q", "-p", "no:xdist", *RANGE_TESTS)
 
 
+# Every distribution of the repository, as published.
+DISTRIBUTIONS = [
+    "core",
+    "providers/aws_common",
+    "providers/aws_lambda",
+    "providers/aws_sfn",
+    "providers/aws_sagemaker",
+    "providers/http_common",
+    "providers/fivetran",
+    "providers/airbyte",
+    "examples/paradime-jobapi",
+]
+
+
+def _installs_alone(wheel: Path, dist: Path) -> str | None:
+    """Install ``wheel`` into an empty virtual environment, its dependencies found only among
+    the built wheels; then ``paradime providers --json`` must list it at its version. Returns
+    what went wrong, or None."""
+    name, version = wheel.name.split("-")[:2]
+    target = dist.parent / "venvs" / name
+    venv.EnvBuilder(clear=True, with_pip=False).create(target)
+    python = target / ("Scripts" if os.name == "nt" else "bin") / "python"
+    pip = [str(BIN / "python"), "-m", "pip", "--python", str(python), "install", "--quiet"]
+    steps = [
+        [*pip, "--no-index", "--find-links", str(dist), str(wheel)],
+        [str(python.parent / "paradime"), "providers", "--json"],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return f"{wheel.name}: {' '.join(step[-3:])} failed:\n{done.stdout}{done.stderr}"
+    listed = {row["distribution"]: row["version"] for row in json.loads(done.stdout)}
+    distribution = name.replace("_", "-")
+    if distribution in listed and listed[distribution] != version:
+        return f"{wheel.name}: paradime providers shows version {listed[distribution]}"
+    return None
+
+
+def check_distributions() -> None:
+    """Each distribution's sdist, and a wheel built from that sdist (so a file missing from an
+    sdist fails here), pass ``twine check --strict`` and install alone into an empty venv."""
+    dist = ROOT / "build" / "dist"
+    shutil.rmtree(dist.parent, ignore_errors=True)
+    python = BIN / "python"
+    for path in DISTRIBUTIONS:
+        run(python, "-m", "build", "--sdist", "--no-isolation", "--outdir", dist, path)
+    sdists = sorted(dist.glob("*.tar.gz"))
+    # One pip run builds every wheel and fetches the third-party ones they need (from pip's
+    # cache once seen), so that the installs below need no index.
+    run(python, "-m", "pip", "wheel", "--quiet", "--no-build-isolation", "-w", dist, *sdists)
+    ours = sorted(dist.glob("paradime*.whl"))
+    run(BIN / "twine", "check", "--strict", *sdists, *ours)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        problems = [p for p in pool.map(lambda w: _installs_alone(w, dist), ours) if p]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        sys.exit(1)
+    print(f"{len(ours)} distributions build, pass twine check and install alone.")
+
+
 def demo() -> None:
     ensure_venv()
     run(BIN / "python", "demo/run.py", *sys.argv[2:])
@@ -133,6 +197,7 @@ def test() -> None:
     # pytest exits 5 when it collects nothing: that fails here too, as it should.
     run(BIN / "pytest", "-n", "2", "-q", *sys.argv[2:])
     # --recreate: tox does not notice changed sources of path dependencies.
+    check_distributions()
     run(BIN / "tox", "run-parallel", "--recreate", "--parallel", "2", "--parallel-no-spinner", "-q")
     test_python_range()
     print(f"All checks passed in {time.monotonic() - started:.0f} s.")
@@ -143,9 +208,11 @@ def bench() -> None:
     run(BIN / "python", "bench/run.py", *sys.argv[2:])
 
 
-COMMANDS = {"demo": demo, "test": test, "bench": bench}
+COMMANDS = {"demo": demo, "test": test, "bench": bench, "dists": check_distributions}
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["dists"]:
+        ensure_venv()
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         sys.exit(f"usage: python3 dev.py {{{'|'.join(COMMANDS)}}} [args]")
     COMMANDS[sys.argv[1]]()

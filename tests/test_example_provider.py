@@ -1,5 +1,6 @@
 """The example third-party provider as a user gets it: ``pip install ./core
-./examples/paradime-jobapi`` into a fresh virtual environment (not editable, nothing else), then
+./providers/http_common ./examples/paradime-jobapi`` into a fresh virtual environment (not
+editable, nothing else: the HTTP SDK registers no provider), then
 the installed ``paradime`` console script run against the example's fake job API.
 
 Slow (one ``pip install``), so one environment serves every test of this module.
@@ -37,7 +38,7 @@ def _load_fake() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with paradime-core and the example installed."""
+    """A fresh virtual environment with paradime-core, the HTTP SDK and the example installed."""
     path = tmp_path_factory.mktemp("example-venv")
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=300)
     pip = subprocess.run(
@@ -49,6 +50,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--quiet",
             "--disable-pip-version-check",
             str(ROOT / "core"),
+            str(ROOT / "providers" / "http_common"),
             str(EXAMPLE),
         ],
         capture_output=True,
@@ -152,5 +154,5 @@ def test_a_missing_api_key_is_a_usage_error_before_any_request(venv, api):
     env = {"JOBAPI_BASE_URL": api.url}
     done = paradime(venv, "run", "jobapi-sync", "--connector-id", "orders", env=env)
     assert done.returncode == 2
-    assert done.stderr.strip() == "Error: missing option '--api-key' (or JOBAPI_API_KEY)"
+    assert done.stderr.strip() == "Error: missing option '--api-key' (or set JOBAPI_API_KEY)"
     assert api.requests == []

@@ -69,7 +69,9 @@ def test_an_unknown_connector_is_an_error_and_the_others_still_run(api, jobapi):
     assert result.exit_code == 1
     assert result.statuses == {"nope": "ERROR", "orders": "SUCCEEDED"}
     error = result.json["results"][0]["error"]
-    assert error == "could not start the sync: HTTP 404 not_found: connector 'nope' not found"
+    assert error == (
+        "could not start the sync: not found (HTTP 404 not_found: connector 'nope' not found)"
+    )
     assert api.count("POST", r"/v1/connectors/nope/sync") == 1
 
 
@@ -98,6 +100,27 @@ def test_a_throttled_start_is_retried_and_starts_one_job(api, jobapi):
     assert api.count("POST", SYNC) == 3
     assert len(api.jobs_of("orders")) == 1
     assert "rate_limited" in result.stderr  # the retry is visible in the progress lines
+
+
+def test_a_throttled_start_honours_retry_after(api, jobapi):
+    api.add_connector("orders", sync_faults=[429])
+    result = jobapi("jobapi-sync", "--connector-id", "orders", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "jobapi asked to retry after 1s" in result.stderr
+
+
+def test_a_command_retried_under_an_idempotency_key_attaches_to_its_job(api, jobapi):
+    api.add_connector("orders", outcome="running")
+    args = ("jobapi-sync", "--connector-id", "orders", "--idempotency-key", "nightly-1", "--json")
+    first = jobapi(*args, "--no-wait-for-completion")
+    second = jobapi(*args, "--no-wait-for-completion")
+    assert [first.exit_code, second.exit_code] == [0, 0], second.stderr
+    [job] = api.jobs_of("orders")
+    assert [r["attached"] for r in (first.json["results"][0], second.json["results"][0])] == [
+        False,
+        True,
+    ]
+    assert second.json["results"][0]["run_id"] == job.id
 
 
 def test_throttling_that_never_ends_is_throttled(api, jobapi):
@@ -208,8 +231,8 @@ def test_cancel_on_exit_cancels_the_job_at_the_timeout(api, jobapi):
 @pytest.mark.parametrize(
     ("args", "env", "expected"),
     [
-        ([], {"JOBAPI_API_KEY": None}, "missing option '--api-key' (or JOBAPI_API_KEY)"),
-        ([], {"JOBAPI_BASE_URL": None}, "missing option '--base-url' (or JOBAPI_BASE_URL)"),
+        ([], {"JOBAPI_API_KEY": None}, "missing option '--api-key' (or set JOBAPI_API_KEY)"),
+        ([], {"JOBAPI_BASE_URL": None}, "missing option '--base-url' (or set JOBAPI_BASE_URL)"),
         (["--base-url", "ftp://x"], {}, "invalid value for '--base-url': 'ftp://x' is not"),
         (["--connector-id", "a b"], {}, "'a b' is not a connector id"),
     ],
@@ -238,7 +261,8 @@ def test_list_connectors_with_a_rejected_key_is_one_line_exit_1(api, jobapi):
     assert result.exit_code == 1
     # The list's heading, then one error line.
     assert result.stderr.strip().splitlines()[-1] == (
-        "Error: could not list connectors: HTTP 401 unauthorized: invalid API key '****'"
+        "Error: could not list connectors: jobapi rejected the credentials (HTTP 401 "
+        "unauthorized: invalid API key '****'); check --api-key (JOBAPI_API_KEY)"
     )
     assert "📋 LISTING JOBAPI CONNECTORS" in result.stderr
 

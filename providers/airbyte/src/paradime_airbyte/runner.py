@@ -7,7 +7,7 @@ the deadline and signals.
 * Credentials: an application's client id and secret are exchanged for an access token at
   ``POST {base}/applications/token``. One token serves every target and thread of the run; it is
   exchanged again a margin before it expires and once after a 401
-  (:class:`paradime_http_common.tokens.TokenAuth`). With ``--use-server-auth`` the id and secret
+  (:class:`paradime_http.tokens.TokenAuth`). With ``--use-server-auth`` the id and secret
   go as HTTP Basic credentials on every request instead.
 * Start: ``GET {base}/connections/{id}`` once per target (its workspace and name, for the link
   and the row), then ``POST {base}/jobs``. Airbyte runs one job per connection at a time and
@@ -33,15 +33,15 @@ from typing import Any
 import httpx
 
 from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
-from paradime_http_common.client import HttpApi
-from paradime_http_common.errors import (
+from paradime_http.client import HttpApi
+from paradime_http.errors import (
     ApiError,
     ConflictError,
     error_for_response,
     foreign_answer,
     read_document,
 )
-from paradime_http_common.tokens import TokenAuth
+from paradime_http.tokens import TokenAuth
 
 SERVICE = "Airbyte"
 CREDENTIALS = "--client-id/--client-secret (AIRBYTE_CLIENT_ID/AIRBYTE_CLIENT_SECRET)"

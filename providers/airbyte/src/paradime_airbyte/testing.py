@@ -1,6 +1,6 @@
 """A stateful fake of Airbyte's public API, for tests, benchmarks and the demo.
 
-Built on :class:`paradime_http_common.fake.FakeHttpApi` (a threaded HTTP server on 127.0.0.1, a
+Built on :class:`paradime_http.fake.FakeHttpApi` (a threaded HTTP server on 127.0.0.1, a
 request log, fault injection: 429 with ``Retry-After``, 5xx, lost answers). It answers the
 endpoints paradime uses, with the shapes of Airbyte's API reference (checked facts are listed in
 docs/providers/airbyte.md)::
@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from paradime_http_common.fake import FakeHttpApi, Seen
+from paradime_http.fake import FakeHttpApi, Seen
 
 CLIENT_ID = "7d2c0e1a-5b4f-4c1e-9a57-3f0a8d2b6c11"
 CLIENT_SECRET = "abSecret-9QmT4vLx2RkP8wZs6NdY3hJc"

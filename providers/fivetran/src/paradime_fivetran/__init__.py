@@ -20,8 +20,8 @@ from paradime.api import (
     hookimpl,
     lazy,
 )
-from paradime_http_common import parse_base_url
-from paradime_http_common.display import http_display
+from paradime_http import parse_base_url
+from paradime_http.display import http_display
 
 __all__ = ["LIST_COMMAND", "TRIGGER_COMMAND", "paradime_register_commands"]
 

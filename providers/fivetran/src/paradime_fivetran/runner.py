@@ -1,6 +1,6 @@
 """Syncing Fivetran connectors and listing them, over Fivetran's REST API v1.
 
-Imported only when a command runs (it imports httpx through :mod:`paradime_http_common.client`).
+Imported only when a command runs (it imports httpx through :mod:`paradime_http.client`).
 Each runner method makes the calls of one step and returns; core owns the waiting, the retries
 (honouring ``Retry-After``), the rate cap and the deadline.
 
@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
-from paradime_http_common.client import Answer, HttpApi
+from paradime_http.client import Answer, HttpApi
 
 # The resource was called "connector" until 2025 and is "connection" in the current reference;
 # the /v1/connectors paths remain as aliases. The current ones are used.

@@ -41,7 +41,7 @@ from typing import Any
 
 import pytest
 
-from paradime_http_common.fake import Answer, FakeHttpApi, Seen
+from paradime_http.fake import Answer, FakeHttpApi, Seen
 
 FAKE_KEY = "fivetran-test-key-7c41d2"
 FAKE_SECRET = "fivetran-test-secret-93b0e5f81a"

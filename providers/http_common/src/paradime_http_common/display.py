@@ -1,21 +1,8 @@
-"""The console words the HTTP-API trigger commands share, declared once.
+"""Former name of :mod:`paradime_http.display` (the same module object): kept so that code written
+for paradime-http-common 7.0 goes on working."""
 
-Each provider adds its own (heading, trigger lines, results title, first column) with
-:func:`http_display`; failures read ``<Service> API error: <status>`` from the ``http_status``
-detail that :class:`paradime_http_common.errors.ApiError` records.
-"""
+import sys
 
-from __future__ import annotations
+import paradime_http.display
 
-from typing import Any
-
-from paradime.api import TriggerDisplay
-
-
-def http_display(service: str, **words: Any) -> TriggerDisplay:
-    """A :class:`~paradime.api.TriggerDisplay` whose errors name ``service`` and the HTTP status."""
-    shared: dict[str, Any] = {
-        "error_label": f"{service} API error",
-        "error_code_key": "http_status",
-    }
-    return TriggerDisplay(**{**shared, **words})
+sys.modules[__name__] = paradime_http.display

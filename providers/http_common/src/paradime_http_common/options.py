@@ -1,23 +1,8 @@
-"""Option helpers for HTTP-API providers' declarations: no httpx here, so declaring is cheap."""
+"""Former name of :mod:`paradime_http.options` (the same module object): kept so that code written
+for paradime-http-common 7.0 goes on working."""
 
-from __future__ import annotations
+import sys
 
-import urllib.parse
+import paradime_http.options
 
-from paradime.api import UsageError
-
-
-def parse_base_url(value: str) -> str:
-    """An ``http(s)://host[:port][/path]`` URL without a trailing slash, or a usage error."""
-    text = value.strip()
-    try:
-        parts = urllib.parse.urlsplit(text)
-        port = parts.port  # raises ValueError for a port that is not a number or out of range
-    except ValueError:
-        raise UsageError(f"'{value}' is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"'{value}' is not an http(s) URL")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise UsageError(f"'{value}': give the API's base URL, without credentials or a query")
-    del port
-    return text.rstrip("/")
+sys.modules[__name__] = paradime_http.options
