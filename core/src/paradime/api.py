@@ -591,6 +591,8 @@ class ListCommand:
     ``provider`` is filled in by core, as for :class:`TriggerCommand`.
 
     :param display: the words of the command's progress lines on stderr.
+    :param sort_by: the key of a column to sort the rows by once every page is read (for an API
+        whose pages come in no useful order); ``None`` keeps the order the pages gave.
     """
 
     name: str
@@ -601,6 +603,7 @@ class ListCommand:
     options: tuple[Option, ...] = ()
     aliases: tuple[str, ...] = ()
     display: ListDisplay = ListDisplay()
+    sort_by: str | None = None
 
 
 Command = TriggerCommand | ListCommand

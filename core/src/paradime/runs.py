@@ -485,6 +485,9 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     started = time.monotonic()
     try:
         rows = read_list(lister, logger)
+        if command.sort_by is not None:
+            key = command.sort_by
+            rows.sort(key=lambda row: (row.get(key) is None, str(row.get(key) or "")))
     except RunError as exc:
         _echo_error(exc.message)
         return 1

@@ -77,13 +77,26 @@ def test_old_command_name_still_works(sagemaker, pipelines):
 
 
 def test_a_list_throttled_beyond_retries_says_so_and_exits_one(
-    aws_faults, sagemaker, pipelines, instant_botocore_retries
+    aws_faults, sagemaker, pipelines, instant_botocore_retries, fast_polling
 ):
     pipelines("train")
     aws_faults.add_rule(when(throttle("sagemaker"), action="ListPipelines"))
     result = run_cli(["run", COMMAND])
     assert result.exit_code == 1
-    assert result.stderr.strip().splitlines()[-1] == (  # after the heading
-        "Error: ListPipelines in us-east-1: ThrottlingException: Rate exceeded"
+    assert result.stderr.strip().splitlines()[-1] == (  # after the heading and the retries
+        "Error: ListPipelines in us-east-1: ThrottlingException: Rate exceeded (6 attempts at "
+        "one page; the list is incomplete, so none of it is shown)"
     )
     assert result.stdout == ""
+
+
+def test_a_list_page_throttled_once_still_gives_the_whole_list(
+    aws_faults, sagemaker, pipelines, fast_polling
+):
+    """Core reads a throttled page again (before: botocore's retries alone, then exit 1)."""
+    for name in ("a", "b", "c"):
+        pipelines(name)
+    aws_faults.add_rule(when(throttle("sagemaker"), action="ListPipelines", times=5))
+    result = run_cli(["run", COMMAND, "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert [row["name"] for row in result.json] == ["a", "b", "c"]

@@ -144,6 +144,7 @@ LIST_COMMAND = ListCommand(
     ),
     options=(*LIST_OPTIONS, *AWS_OPTIONS),
     factory=lazy("paradime_aws_lambda.runner:LambdaLister"),
+    sort_by="name",
     aliases=("aws-lambda-list",),
     display=ListDisplay(heading="📋 LISTING AWS LAMBDA FUNCTIONS", noun="function"),
 )

@@ -23,12 +23,13 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from paradime.api import (
     Lister,
+    Page,
     Prepared,
     RunContext,
     RunError,
@@ -620,35 +621,28 @@ class LambdaLister(Lister):
         self.session = AwsSession(params, context)
         self.name_contains = (params.get("name_contains") or "").lower()
 
-    def _pages(self) -> Iterator[dict[str, Any]]:
-        client = self.session.client("lambda")
+    def page(self, token: Any) -> Page:
+        """One ListFunctions page (core reads them all, and sorts the rows by name)."""
         request: dict[str, Any] = {"MaxItems": LIST_PAGE_SIZE}
-        while True:
-            try:
-                page: dict[str, Any] = client.list_functions(**request)
-            except Exception as exc:
-                raise to_run_error(exc, subject="ListFunctions") from None
-            yield page
-            marker = page.get("NextMarker")
-            if not marker:
-                return
-            request["Marker"] = marker
-
-    def list(self) -> list[dict[str, Any]]:
+        if token:
+            request["Marker"] = token
+        try:
+            page: dict[str, Any] = self.session.client("lambda").list_functions(**request)
+        except Exception as exc:
+            raise to_run_error(exc, subject="ListFunctions") from None
         rows = []
-        for page in self._pages():
-            for function in page.get("Functions", []):
-                name = str(function.get("FunctionName", ""))
-                if self.name_contains and self.name_contains not in name.lower():
-                    continue
-                rows.append(
-                    {
-                        "name": name,
-                        "runtime": function.get("Runtime") or function.get("PackageType"),
-                        "memory_mb": function.get("MemorySize"),
-                        "timeout_s": function.get("Timeout"),
-                        "last_modified": function.get("LastModified"),
-                        "arn": function.get("FunctionArn"),
-                    }
-                )
-        return sorted(rows, key=lambda row: row["name"])
+        for function in page.get("Functions", []):
+            name = str(function.get("FunctionName", ""))
+            if self.name_contains and self.name_contains not in name.lower():
+                continue
+            rows.append(
+                {
+                    "name": name,
+                    "runtime": function.get("Runtime") or function.get("PackageType"),
+                    "memory_mb": function.get("MemorySize"),
+                    "timeout_s": function.get("Timeout"),
+                    "last_modified": function.get("LastModified"),
+                    "arn": function.get("FunctionArn"),
+                }
+            )
+        return Page(rows, next=page.get("NextMarker") or None)

@@ -123,6 +123,7 @@ LIST_COMMAND = ListCommand(
         Column("last_execution", "LAST EXECUTION"),
     ),
     factory=lazy("paradime_aws_sagemaker.runner:PipelineLister"),
+    sort_by="name",
     options=AWS_OPTIONS,
     aliases=("aws-sagemaker-list",),
     display=ListDisplay(heading="📋 LISTING AWS SAGEMAKER PIPELINES", noun="pipeline"),

@@ -32,6 +32,7 @@ from typing import Any
 
 from paradime.api import (
     Lister,
+    Page,
     Prepared,
     RunContext,
     RunError,
@@ -434,30 +435,27 @@ class PipelineLister(Lister):
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
         self.session = AwsSession(params, context)
 
-    def list(self) -> list[dict[str, Any]]:
-        client = self.session.client("sagemaker")
-        rows: list[dict[str, Any]] = []
+    def page(self, token: Any) -> Page:
+        """One ListPipelines page, by name (core reads them all, and sorts the rows by name)."""
+        request: dict[str, Any] = {"SortBy": "Name", "SortOrder": "Ascending"}
+        request["MaxResults"] = PAGE_SIZE
+        if token:
+            request["NextToken"] = token
         try:
-            pages = client.get_paginator("list_pipelines").paginate(
-                SortBy="Name",
-                SortOrder="Ascending",
-                PaginationConfig={"PageSize": PAGE_SIZE},
-            )
-            for page in pages:
-                for summary in page.get("PipelineSummaries", []):
-                    rows.append(
-                        {
-                            "name": summary.get("PipelineName"),
-                            "arn": summary.get("PipelineArn"),
-                            "created": _iso(summary.get("CreationTime")),
-                            "last_modified": _iso(summary.get("LastModifiedTime")),
-                            "last_execution": _iso(summary.get("LastExecutionTime")),
-                        }
-                    )
+            page = self.session.client("sagemaker").list_pipelines(**request)
         except Exception as exc:
             raise to_run_error(exc, subject=f"ListPipelines in {self.session.region}") from None
-        rows.sort(key=lambda row: str(row["name"]))
-        return rows
+        rows = [
+            {
+                "name": summary.get("PipelineName"),
+                "arn": summary.get("PipelineArn"),
+                "created": _iso(summary.get("CreationTime")),
+                "last_modified": _iso(summary.get("LastModifiedTime")),
+                "last_execution": _iso(summary.get("LastExecutionTime")),
+            }
+            for summary in page.get("PipelineSummaries", [])
+        ]
+        return Page(rows, next=page.get("NextToken") or None)
 
 
 def _iso(value: Any) -> str | None:

@@ -37,6 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from paradime.api import (
     Lister,
     OptionSource,
+    Page,
     Prepared,
     RunContext,
     RunError,
@@ -727,12 +728,20 @@ class StateMachineLister(Lister):
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
         self.session = AwsSession(params, context)
 
-    def list(self) -> Iterator[dict[str, Any]]:
-        client = self.session.client(SERVICE)
+    def page(self, token: Any) -> Page:
+        """One ListStateMachines page (core reads them all)."""
+        request: dict[str, Any] = {"maxResults": LIST_PAGE_SIZE}
+        if token:
+            request["nextToken"] = token
         try:
-            for machine in iter_state_machines(client):
-                created = machine.get("creationDate")
-                yield {
+            page = self.session.client(SERVICE).list_state_machines(**request)
+        except AWS_ERRORS as exc:
+            raise to_run_error(exc, subject="ListStateMachines") from None
+        rows = []
+        for machine in page.get("stateMachines", []):
+            created = machine.get("creationDate")
+            rows.append(
+                {
                     "name": machine.get("name"),
                     "type": machine.get("type"),
                     "arn": machine.get("stateMachineArn"),
@@ -740,5 +749,5 @@ class StateMachineLister(Lister):
                     if isinstance(created, datetime)
                     else created,
                 }
-        except AWS_ERRORS as exc:
-            raise to_run_error(exc, subject="ListStateMachines") from None
+            )
+        return Page(rows, next=page.get("nextToken") or None)
