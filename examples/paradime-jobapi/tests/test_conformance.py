@@ -26,16 +26,10 @@ class JobApiAdapter(Adapter):
     }
 
     def __init__(self) -> None:
-        self.fake: FakeJobApi | None = None
         self.names = itertools.count()
 
-    def start(self) -> str:
-        self.fake = FakeJobApi().start()
-        return self.fake.url
-
-    def stop(self) -> None:
-        if self.fake is not None:
-            self.fake.stop()
+    def new_fake(self) -> FakeJobApi:
+        return FakeJobApi()
 
     def env(self, url: str) -> dict[str, str]:
         assert self.fake is not None

@@ -20,16 +20,8 @@ class AirbyteAdapter(Adapter):
     list_action = "GET /v1/connections"
     not_applicable: ClassVar[dict[str, str]] = {}
 
-    def __init__(self) -> None:
-        self.fake: FakeAirbyte | None = None
-
-    def start(self) -> str:
-        self.fake = FakeAirbyte().start()
-        return self.fake.url
-
-    def stop(self) -> None:
-        if self.fake is not None:
-            self.fake.stop()
+    def new_fake(self) -> FakeAirbyte:
+        return FakeAirbyte()
 
     def env(self, url: str) -> dict[str, str]:
         assert self.fake is not None

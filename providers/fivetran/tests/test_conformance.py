@@ -27,16 +27,10 @@ class FivetranAdapter(Adapter):
     }
 
     def __init__(self) -> None:
-        self.fake: FakeFivetran | None = None
         self.names = itertools.count()
 
-    def start(self) -> str:
-        self.fake = FakeFivetran().start()
-        return self.fake.url
-
-    def stop(self) -> None:
-        if self.fake is not None:
-            self.fake.stop()
+    def new_fake(self) -> FakeFivetran:
+        return FakeFivetran()
 
     def env(self, url: str) -> dict[str, str]:
         assert self.fake is not None

@@ -82,12 +82,24 @@ class Adapter:
     #: the kit then expects ``ERROR`` "may have started" and exactly one run
     unrecoverable_start: ClassVar[str | None] = None
 
+    #: the running fake, for a provider that uses :meth:`new_fake`
+    fake: Any = None
+
+    def new_fake(self) -> Any:
+        """A fake with ``start()`` (returning itself), ``stop()`` and ``url``: the default
+        :meth:`start` and :meth:`stop` run it, and keep it in :attr:`fake`."""
+        raise NotImplementedError
+
     def start(self) -> str:
         """Start the fake or emulator; return its loopback URL (the proxy forwards to it)."""
-        raise NotImplementedError
+        self.fake = self.new_fake().start()
+        return str(self.fake.url)
 
     def stop(self) -> None:
         """Stop what :meth:`start` started."""
+        if self.fake is not None:
+            self.fake.stop()
+            self.fake = None
 
     def env(self, url: str) -> dict[str, str]:
         """Environment that points the CLI at ``url`` (the fault proxy) with its credentials."""
