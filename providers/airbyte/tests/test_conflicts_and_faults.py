@@ -50,14 +50,57 @@ def test_a_running_reset_is_not_taken_for_the_sync(airbyte_api, airbyte):
     assert airbyte_api.jobs_of(orders) == [reset]
 
 
-def test_a_start_whose_answer_was_lost_is_repeated_and_joins_its_own_job(airbyte_api, airbyte):
+def test_a_start_whose_answer_was_lost_is_looked_for_and_its_job_followed(airbyte_api, airbyte):
     orders = airbyte_api.add_connection("orders")
     airbyte_api.lose_answers(method="POST", path=JOBS)
     result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
     assert result.exit_code == 0, result.stderr
     [job] = airbyte_api.jobs_of(orders)  # the first start reached Airbyte; no second job
     assert result.json["results"][0]["run_id"] == str(job.job_id)
-    assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [None, 409]
+    assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [None]
+    [lookup] = airbyte_api.seen("GET", JOBS)
+    assert lookup.query["connectionId"] == orders.connection_id
+    assert "createdAtStart" in lookup.query
+    assert f"found job {job.job_id}, which the unanswered start made" in result.stderr
+
+
+def test_a_lost_start_answer_whose_job_failed_before_the_retry_is_one_failed_job(
+    airbyte_api, airbyte
+):
+    """The answer to ``POST /jobs`` is lost and the job fails before any retry. Before: the
+    retry met no 409 and made a second job (exit 0). Now: the recovery look-up finds the
+    first job: 1 job, FAILED, exit 1."""
+    orders = airbyte_api.add_connection("orders", script=(), outcome="failed")
+    older = airbyte_api.start_job(orders)  # an earlier job, ended: not this run's
+    airbyte_api.lose_answers(method="POST", path=JOBS)
+    route = airbyte_api.route
+
+    def later_jobs_succeed(request):  # a second job, if one were made, would succeed
+        answer = route(request)
+        if request.method == "POST" and request.path == JOBS:
+            orders.outcome = "succeeded"
+        return answer
+
+    airbyte_api.route = later_jobs_succeed
+    # The earlier job was created a moment before the run: on the fake's whole-second Date
+    # header it may share the run's first second, so it is moved a minute back.
+    older.created_at -= 60
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 1, result.stderr
+    jobs = airbyte_api.jobs_of(orders)
+    assert len(jobs) == 2  # the earlier one and this run's: no third
+    [row] = result.json["results"]
+    assert (row["status"], row["run_id"]) == ("FAILED", str(jobs[-1].job_id))
+    assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [None]
+
+
+def test_a_server_error_on_the_start_that_made_no_job_is_sent_again_once(airbyte_api, airbyte):
+    orders = airbyte_api.add_connection("orders")
+    airbyte_api.fail(502, method="POST", path=JOBS)  # refused before any job was made
+    result = airbyte(airbyte_api, SYNC, "--connection-id", orders.connection_id, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert len(airbyte_api.jobs_of(orders)) == 1
+    assert [r.answered for r in airbyte_api.seen("POST", JOBS)] == [502, 200]
 
 
 def test_a_409_whose_job_ended_meanwhile_starts_one_job(airbyte_api, airbyte):

@@ -34,6 +34,25 @@ def test_120_connections_are_listed_over_several_pages(max_page, airbyte_fakes, 
     assert "CONNECTION ID" in table.stdout and "conn-119" in table.stdout
 
 
+@pytest.mark.parametrize("fault", ["429", "503", "lost"])
+def test_a_page_throttled_failing_or_unanswered_once_is_read_again_and_the_list_is_whole(
+    fault, airbyte_fakes, airbyte
+):
+    """Before: one 429 or 5xx on a page gave exit 1 and no rows. Now: the page is read again
+    (after its Retry-After) and every connection is listed."""
+    api = airbyte_fakes(max_page=2)
+    made = [api.add_connection(f"conn-{i}").connection_id for i in range(5)]
+    page = {"method": "GET", "path": CONNECTIONS}
+    if fault == "lost":
+        api.lose_answers(**page)
+    else:
+        api.fail(int(fault), retry_after=1 if fault == "429" else None, **page)
+    result = airbyte(api, LIST, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [row["connection_id"] for row in result.json] == made
+    assert api.count("GET", CONNECTIONS) == 4  # three pages, the first read twice
+
+
 def test_connections_of_one_workspace(airbyte_api, airbyte):
     mine = airbyte_api.add_connection("mine").connection_id
     airbyte_api.add_connection("theirs", workspace_id=fake_uuid(9, kind=1))

@@ -126,27 +126,52 @@ def test_a_5xx_on_a_start_without_force_is_retried_and_one_sync_runs(fivetran, f
     assert fivetran.connectors["orders"].started_syncs == 1
 
 
-def test_a_lost_start_answer_without_force_is_retried_and_joins_the_sync_it_began(
+def test_a_lost_start_answer_is_looked_for_and_the_running_sync_it_began_followed(
     fivetran, fivetran_cli
 ):
-    # Long enough for the retry to find it still running, however slow the machine.
+    # Long enough for the look-up to find it still running, however slow the machine.
     connector = fivetran.add_connector("orders", sync_seconds=3)
     fivetran.lose_answers(method="POST")
     result = fivetran_cli("fivetran-sync", "--connector-id", "orders", "--json")
     assert result.exit_code == 0, result.stderr
     assert connector.started_syncs == 1
-    assert len(fivetran.sync_posts("orders")) == 1  # the retry read the connector: syncing
-    assert row_of(result, "orders")["joined_running_sync"] is True
+    assert len(fivetran.sync_posts("orders")) == 1  # the look-up read the connector: syncing
+    assert "found the sync the unanswered start began" in result.stderr
 
 
-def test_a_lost_start_answer_with_force_is_not_repeated(fivetran, fivetran_cli):
+def test_a_lost_start_answer_whose_sync_failed_before_the_retry_is_one_failed_sync(
+    fivetran, fivetran_cli
+):
+    """The answer to ``POST .../sync`` is lost and that sync fails at once. Before: the retry
+    re-read the connector (the failure became the baseline) and posted again: 2 syncs, exit 0,
+    SUCCEEDED. Now: the recovery look-up judges against the first baseline: 1 sync, FAILED."""
+    connector = fivetran.add_connector("orders", sync_seconds=0.0, outcome="failed")
+    fivetran.lose_answers(method="POST")
+    route = fivetran.route
+
+    def later_syncs_succeed(request):  # a second sync, if one were started, would succeed
+        answer = route(request)
+        if request.method == "POST":
+            connector.outcome = "succeeded"
+        return answer
+
+    fivetran.route = later_syncs_succeed
+    result = fivetran_cli("fivetran-sync", "--connector-id", "orders", "--json")
+    assert (result.exit_code, connector.started_syncs) == (1, 1), result.stderr
+    assert len(fivetran.sync_posts("orders")) == 1
+    row = row_of(result, "orders")
+    assert row["status"] == "FAILED"
+    assert "Could not connect to the source database" in row["error"]
+
+
+def test_a_lost_forced_start_on_a_running_sync_is_not_sent_again(fivetran, fivetran_cli):
     connector = fivetran.add_connector("orders", syncing=True, sync_seconds=5)
     fivetran.lose_answers(method="POST")
     result = fivetran_cli("fivetran-sync", "--connector-id", "orders", "--force", "--json")
     assert result.exit_code == 1
     error = row_of(result, "orders")["error"]
-    assert "could not start a sync of connector 'orders': no answer from Fivetran" in error
-    assert "Fivetran may have acted on the request, so it is not repeated" in error
+    assert "the run may have started" in error
+    assert "no difference between that sync and a restart" in error
     assert len(fivetran.sync_posts("orders")) == 1
     assert connector.started_syncs == 2  # the one running, and the forced restart
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_250_connectors_are_listed_over_several_pages(fivetran, fivetran_cli):
     names = [f"connector_{i:03d}" for i in range(250)]
@@ -55,9 +57,36 @@ def test_an_unknown_group_or_a_refused_key_is_one_line_and_exit_1(fivetran, five
     assert line.startswith("Error: could not list connectors: Fivetran rejected the credentials")
 
 
-def test_a_throttled_page_is_one_line_naming_the_wait(fivetran, fivetran_cli):
+def test_a_page_throttled_beyond_the_lists_budget_is_one_line_naming_the_wait(
+    fivetran, fivetran_cli
+):
     fivetran.add_connector("orders")
-    fivetran.fail(429, retry_after=30)
+    fivetran.fail(429, retry_after=600)
     result = fivetran_cli("fivetran-list-connectors")
     assert result.exit_code == 1
-    assert "Fivetran asked to retry after 30s" in result.stderr
+    assert "Fivetran asked to retry after 600s" in result.stderr
+    assert "the list is incomplete, so none of it is shown" in result.stderr
+    assert "orders" not in result.stdout
+
+
+@pytest.mark.parametrize("fault", ["429", "503", "lost"])
+def test_a_page_throttled_failing_or_unanswered_once_is_read_again_and_the_list_is_whole(
+    fault, fivetran, fivetran_cli
+):
+    """Before: one 429 or 5xx on a page gave exit 1 and no rows. Now: the page is read again
+    (after its Retry-After) and every connector is listed."""
+    for i in range(5):
+        fivetran.add_connector(f"c{i}")
+    fivetran.max_page = 2  # three pages
+    page = {"method": "GET", "path": "/v1/connections"}  # the first page
+    if fault == "lost":
+        fivetran.lose_answers(**page)
+    else:
+        fivetran.fail(int(fault), retry_after=1 if fault == "429" else None, **page)
+    result = fivetran_cli("fivetran-list-connectors", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(row["id"] for row in result.json) == [f"c{i}" for i in range(5)]
+    assert fivetran.count("GET", "/v1/connections") == 4  # three pages, one read twice
+    if fault == "429":
+        first, again = fivetran.seen("GET", "/v1/connections")[:2]
+        assert again.at - first.at >= 1.0 - 0.05

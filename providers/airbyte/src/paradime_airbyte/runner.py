@@ -9,11 +9,14 @@ the deadline and signals.
   exchanged again a margin before it expires and once after a 401
   (:class:`paradime_http.tokens.TokenAuth`). With ``--use-server-auth`` the id and secret
   go as HTTP Basic credentials on every request instead.
-* Start: ``GET {base}/connections/{id}`` once per target (its workspace and name, for the link
-  and the row), then ``POST {base}/jobs``. Airbyte runs one job per connection at a time and
-  answers 409 while one runs: the runner then finds that job (``GET {base}/jobs`` filtered by the
-  connection and an active status) and follows it instead of starting a second. That is also
-  what makes a start whose answer was lost safe to repeat: the repeat meets our own job's 409.
+* Start, in core's steps: the look-up ``GET {base}/connections/{id}`` (its workspace and name,
+  for the link and the row; the answer's ``Date`` marks the first attempt), then the one
+  ``POST {base}/jobs``. Airbyte runs one job per connection at a time and answers 409 while one
+  runs: the runner then finds that job (``GET {base}/jobs`` filtered by the connection and an
+  active status) and follows it instead of starting a second. A start whose answer was lost (or
+  answered 5xx) is not repeated blindly, as the job may have ended before a repeat and a second
+  would then start: the recovery look-up lists the connection's jobs created since the first
+  attempt (``createdAtStart``) and follows the one it finds; none found, core starts again.
 * Follow: ``GET {base}/jobs/{id}``; ``incomplete`` (an attempt failed, Airbyte retries) keeps
   waiting like ``pending`` and ``running``.
 * Cancel (``--cancel-on-exit``): ``DELETE {base}/jobs/{id}``, reporting the status Airbyte
@@ -26,13 +29,23 @@ from __future__ import annotations
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 
-from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
+from paradime.api import (
+    Lister,
+    Page,
+    Prepared,
+    RunContext,
+    RunError,
+    Runner,
+    RunState,
+    RunStatus,
+)
 from paradime_http.client import HttpApi
 from paradime_http.errors import (
     ApiError,
@@ -40,6 +53,7 @@ from paradime_http.errors import (
     error_for_response,
     foreign_answer,
     read_document,
+    start_failure,
 )
 from paradime_http.tokens import TokenAuth
 
@@ -97,6 +111,19 @@ def ui_base(base_url: str) -> str:
             path = path[: -len(suffix)]
             break
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _connection_of(connection_id: str, document: Any) -> Connection:
+    document = document if isinstance(document, dict) else {}
+    return Connection(
+        connection_id=connection_id,
+        name=document.get("name"),
+        workspace_id=document.get("workspaceId"),
+    )
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _count(value: Any) -> int | None:
@@ -185,17 +212,6 @@ class AirbyteApi:
     ) -> Any:
         return self.http.request("GET", path, doing=doing, params=params, **kw).document
 
-    def connection(self, connection_id: str) -> Connection:
-        document = self.get(
-            f"/connections/{connection_id}", doing=f"could not read connection {connection_id}"
-        )
-        document = document if isinstance(document, dict) else {}
-        return Connection(
-            connection_id=connection_id,
-            name=document.get("name"),
-            workspace_id=document.get("workspaceId"),
-        )
-
     def console_url(self, connection: Connection) -> str | None:
         if not connection.workspace_id:
             return None
@@ -228,24 +244,34 @@ class AirbyteSyncRunner(Runner):
         self.keyed = context.idempotency_key is not None
         self.workspace_id: str | None = params.get("workspace_id")
         self._lock = threading.Lock()
-        self._connections: dict[str, Connection] = {}
         self._unexplained: dict[str, int] = {}  # per target: 409s with no running job found
 
     # -- trigger ----------------------------------------------------------------------------
-    def trigger(self, target: str) -> RunState:
-        connection = self._connection(target)
+    def prepare(self, target: str) -> Prepared:
+        """Read the connection (and check its workspace); note when, on Airbyte's clock."""
+        connection, read_at = self._connection(target)
+        return Prepared(
+            console_url=self.api.console_url(connection),
+            details={"connection_name": connection.name, "workspace_id": connection.workspace_id},
+            data=(connection, read_at),
+        )
+
+    def start(self, target: str, prepared: Prepared) -> RunState:
+        """``POST /jobs``, once: a 409 joins the running job; a lost answer or a 5xx is left to
+        :meth:`recover` (never repeated by the HTTP client or here)."""
+        connection: Connection = prepared.data[0]
         try:
             answer = self.api.http.request(
                 "POST",
                 "/jobs",
                 doing=f"could not start a {self.job_type} job of connection {target}",
                 json={"connectionId": target, "jobType": self.job_type},
-                # A repeat cannot start a second job: while ours runs, Airbyte answers 409 and
-                # the repeat joins it (see _join).
-                idempotent=True,
+                idempotent=False,
             )
         except ConflictError as exc:
             return self._join(connection, exc)
+        except ApiError as exc:
+            raise start_failure(exc) from None
         state = self._state(self._job(answer.document, connection), answer.document)
         if self.keyed and state.status is RunStatus.RUNNING:
             # Said once per run: what the key cannot do here.
@@ -255,22 +281,45 @@ class AirbyteSyncRunner(Runner):
             )
         return state
 
-    def _connection(self, target: str) -> Connection:
-        """The target's connection, read once per run (a retried start does not read it again)."""
-        with self._lock:
-            known = self._connections.get(target)
-        if known is not None:
-            return known
-        connection = self.api.connection(target)
+    def recover(self, target: str, prepared: Prepared) -> RunState | None:
+        """After a start whose answer was lost: the connection's newest job of this type created
+        since the first attempt is the one it made (running or already ended); none: no job."""
+        connection: Connection
+        read_at: datetime
+        connection, read_at = prepared.data
+        page = self.api.get(
+            "/jobs",
+            doing=f"could not look for the job the unanswered start of connection {target} made",
+            params={
+                "connectionId": target,
+                "jobType": self.job_type,
+                # Airbyte's clock, a second early: its Date header is whole seconds.
+                "createdAtStart": _iso(read_at - timedelta(seconds=1)),
+                "orderBy": "createdAt|DESC",
+                "limit": PAGE_SIZE,
+            },
+        )
+        jobs = [j for j in (page or {}).get("data") or [] if isinstance(j, dict)]
+        if not jobs:
+            return None
+        newest = max(jobs, key=lambda j: _count(j.get("jobId")) or 0)
+        state = self._state(self._job(newest, connection), newest)
+        state.message = f"found job {state.run_id}, which the unanswered start made: following it"
+        return state
+
+    def _connection(self, target: str) -> tuple[Connection, datetime]:
+        """The target's connection, and when it was read on Airbyte's clock."""
+        answer = self.api.http.request(
+            "GET", f"/connections/{target}", doing=f"could not read connection {target}"
+        )
+        connection = _connection_of(target, answer.document)
         if self.workspace_id and connection.workspace_id != self.workspace_id:
             raise RunError(
                 f"connection {target} belongs to workspace {connection.workspace_id}, not "
                 f"--workspace-id {self.workspace_id}: no job started",
                 details={"workspace_id": connection.workspace_id},
             )
-        with self._lock:
-            self._connections[target] = connection
-        return connection
+        return connection, answer.server_time or datetime.now(timezone.utc)
 
     def _join(self, connection: Connection, conflict: ConflictError) -> RunState:
         """Airbyte refused a second job (409): follow the one that runs instead."""
@@ -472,49 +521,49 @@ class ConnectionLister(Lister):
         self.api = AirbyteApi(params, context)
         self.workspace_id: str | None = params.get("workspace_id")
 
-    def list(self) -> Iterator[dict[str, Any]]:
-        try:
-            for connection in self._pages():
-                schedule = connection.get("schedule") or {}
-                cron = schedule.get("cronExpression")
-                kind = schedule.get("scheduleType")
-                yield {
-                    "connection_id": connection.get("connectionId"),
-                    "name": connection.get("name"),
-                    "status": connection.get("status"),
-                    "schedule": f"{kind} {cron}" if kind and cron else kind,
-                    "workspace_id": connection.get("workspaceId"),
-                    "source_id": connection.get("sourceId"),
-                    "destination_id": connection.get("destinationId"),
-                    "created_at": connection.get("createdAt"),
-                }
-        finally:
-            self.api.close()
-
-    def _pages(self) -> Iterator[dict[str, Any]]:
-        offset, limit = 0, PAGE_SIZE
-        while True:
-            params: dict[str, Any] = {"limit": limit, "offset": offset}
-            if self.workspace_id:
-                params["workspaceIds"] = self.workspace_id
-            page = self.api.get(
-                "/connections", doing=f"could not list connections (offset {offset})", params=params
+    def page(self, token: Any) -> Page:
+        """One page of connections: ``token`` is ``(offset, limit)``, ``None`` for the first."""
+        offset, limit = token or (0, PAGE_SIZE)
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if self.workspace_id:
+            params["workspaceIds"] = self.workspace_id
+        page = self.api.get(
+            "/connections", doing=f"could not list connections (offset {offset})", params=params
+        )
+        data = [c for c in (page or {}).get("data") or [] if isinstance(c, dict)]
+        rows = [_list_row(connection) for connection in data]
+        following = _next_offset((page or {}).get("next"))
+        if not data or following is None:
+            return Page(rows)
+        # The next link's host may be the server's internal name behind a proxy: only its
+        # offset and limit are taken, the request goes to --base-url.
+        next_offset, next_limit = following
+        if next_offset is None:
+            next_offset = offset + len(data)
+        if next_offset <= offset:
+            raise RunError(
+                f"{SERVICE} answered a next page at offset {next_offset} after offset {offset}"
             )
-            data = [c for c in (page or {}).get("data") or [] if isinstance(c, dict)]
-            yield from data
-            following = _next_offset((page or {}).get("next"))
-            if not data or following is None:
-                return
-            # The next link's host may be the server's internal name behind a proxy: only its
-            # offset and limit are taken, the request goes to --base-url.
-            next_offset, next_limit = following
-            if next_offset is None:
-                next_offset = offset + len(data)
-            if next_offset <= offset:
-                raise RunError(
-                    f"{SERVICE} answered a next page at offset {next_offset} after offset {offset}"
-                )
-            offset, limit = next_offset, next_limit or limit
+        return Page(rows, next=(next_offset, next_limit or limit))
+
+    def close(self) -> None:
+        self.api.close()
+
+
+def _list_row(connection: Mapping[str, Any]) -> dict[str, Any]:
+    schedule = connection.get("schedule") or {}
+    cron = schedule.get("cronExpression")
+    kind = schedule.get("scheduleType")
+    return {
+        "connection_id": connection.get("connectionId"),
+        "name": connection.get("name"),
+        "status": connection.get("status"),
+        "schedule": f"{kind} {cron}" if kind and cron else kind,
+        "workspace_id": connection.get("workspaceId"),
+        "source_id": connection.get("sourceId"),
+        "destination_id": connection.get("destinationId"),
+        "created_at": connection.get("createdAt"),
+    }
 
 
 def _next_offset(link: Any) -> tuple[int | None, int | None] | None:

@@ -18,8 +18,9 @@ docs/providers/airbyte.md)::
   A job follows its connection's script, on the fake's clock: by default ``pending`` →
   ``running`` → ``incomplete`` (an attempt failed) → ``running`` → ``succeeded``, rows and bytes
   growing while it runs.
-* ``GET {base}/jobs/{id}``, ``GET {base}/jobs`` (filters: connectionId, status, jobType; limit,
-  offset; orderBy ``createdAt|ASC`` by default, as Airbyte), ``DELETE {base}/jobs/{id}``.
+* ``GET {base}/jobs/{id}``, ``GET {base}/jobs`` (filters: connectionId, status, jobType,
+  createdAtStart; limit, offset; orderBy ``createdAt|ASC`` by default, as Airbyte),
+  ``DELETE {base}/jobs/{id}``.
 * ``GET {base}/connections/{id}``, ``GET {base}/connections`` (workspaceIds, limit ≤ 100,
   offset, and a ``next`` link while more remain).
 
@@ -35,6 +36,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from email.utils import formatdate
 from typing import Any
 
 import pytest
@@ -342,12 +344,20 @@ class FakeAirbyte(FakeHttpApi):
         status = query.get("status")
         if status is not None and status not in ACTIVE + TERMINAL:
             return 400, self.error_document(400, f"unknown status {status}")
+        since = query.get("createdAtStart")
+        try:
+            created_from = None if since is None else _parse_wall(since)
+        except ValueError:
+            return 400, self.error_document(400, f"createdAtStart {since!r} is not a date-time")
         jobs = [
             j
             for j in self.jobs.values()
             if query.get("connectionId") in (None, j.connection.connection_id)
             and query.get("jobType") in (None, j.job_type)
             and status in (None, j.status(now))
+            and (
+                created_from is None or self.epoch + timedelta(seconds=j.created_at) >= created_from
+            )
         ]
         order = query.get("orderBy", "createdAt|ASC")
         jobs.sort(key=lambda j: j.job_id, reverse=order.endswith("|DESC"))
@@ -375,6 +385,10 @@ class FakeAirbyte(FakeHttpApi):
         return page
 
     # -- documents ------------------------------------------------------------------------
+    def http_date(self) -> str:
+        # The fake's clock, as its job times: a look-up by creation time compares like with like.
+        return formatdate((self.epoch + timedelta(seconds=self.clock())).timestamp(), usegmt=True)
+
     def _wall(self, at: float) -> str:
         return (self.epoch + timedelta(seconds=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -410,6 +424,11 @@ class FakeAirbyte(FakeHttpApi):
             "configurations": {"streams": []},
             "tags": [],
         }
+
+
+def _parse_wall(text: str) -> datetime:
+    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def script_of(minutes: float, *, incomplete: bool = True) -> tuple[tuple[str, float], ...]:

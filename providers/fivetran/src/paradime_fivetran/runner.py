@@ -12,14 +12,24 @@ this one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus
+from paradime.api import (
+    Lister,
+    Page,
+    Prepared,
+    RunContext,
+    RunError,
+    Runner,
+    RunState,
+    RunStatus,
+)
 from paradime_http.client import Answer, HttpApi
+from paradime_http.errors import ApiError, start_failure
 
 # The resource was called "connector" until 2025 and is "connection" in the current reference;
 # the /v1/connectors paths remain as aliases. The current ones are used.
@@ -41,6 +51,14 @@ class Sync:
     failed_at: datetime | None
     # The rescheduled_for value of a rescheduled sync this run started again (manual schedules).
     resumed_for: str | None = None
+
+
+@dataclass(frozen=True)
+class _Before:
+    """What the look-up saw before the first start: whether a sync ran, and when it read."""
+
+    running: bool
+    read_at: datetime
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -141,44 +159,46 @@ class FivetranApi:
         )
         return _data(answer, connector_id), answer
 
-    def start_sync(self, connector_id: str, *, force: bool, run_id: str | None = None) -> Answer:
+    def start_sync(
+        self,
+        connector_id: str,
+        *,
+        force: bool,
+        run_id: str | None = None,
+        idempotent: bool | None = None,
+    ) -> Answer:
         """``POST /v1/connections/{id}/sync``.
 
-        Without ``force`` Fivetran starts a sync only if none is running, so repeating a start
-        whose answer was lost joins the sync the first one began: idempotent, retried. With
-        ``force`` a repeat would restart that sync: not repeated.
+        Without ``force`` Fivetran starts a sync only if none is running, so a repeat while the
+        sync runs joins it; but a sync that ended before the repeat is not joined: a second one
+        starts. The trigger's start is therefore never repeated blindly (``idempotent=False``:
+        a lost answer is looked for by :meth:`FivetranSyncRunner.recover`). With ``force`` a
+        repeat would restart that sync: not repeated either.
         """
         return self.http.request(
             "POST",
             f"{CONNECTIONS}/{quote(connector_id, safe='')}/sync",
             json={"force": force},
             doing=f"could not start a sync of connector '{connector_id}'",
-            idempotent=not force,
+            idempotent=(not force) if idempotent is None else idempotent,
             run_id=run_id,
         )
 
-    def connectors(self, group_id: str | None) -> Iterator[dict[str, Any]]:
-        """Every connector of the account (or of ``group_id``), following ``next_cursor``."""
+    def connectors_page(self, group_id: str | None, cursor: str | None) -> Page:
+        """One page of the account's (or ``group_id``'s) connectors: one request; ``next`` is
+        Fivetran's ``next_cursor``. A failed read is retryable (a GET): core reads it again."""
         path = CONNECTIONS
         doing = "could not list connectors"
         if group_id:
             path = f"/v1/groups/{quote(group_id, safe='')}/connections"
             doing = f"could not list the connectors of group '{group_id}'"
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            answer = self.http.request(
-                "GET", path, params={"limit": LIST_PAGE_SIZE, "cursor": cursor}, doing=doing
-            )
-            page = _data(answer, group_id or "the account")
-            items = page.get("items") or []
-            yield from (item for item in items if isinstance(item, dict))
-            cursor = page.get("next_cursor") or None
-            if cursor is None:
-                return
-            if cursor in seen:  # a broken cursor would otherwise loop for ever
-                raise RunError(f"{doing}: Fivetran returned the same page cursor twice")
-            seen.add(cursor)
+        answer = self.http.request(
+            "GET", path, params={"limit": LIST_PAGE_SIZE, "cursor": cursor}, doing=doing
+        )
+        page = _data(answer, group_id or "the account")
+        items = page.get("items") or []
+        rows = [item for item in items if isinstance(item, dict)]
+        return Page(rows, next=page.get("next_cursor") or None)
 
 
 def _data(answer: Answer, subject: str) -> dict[str, Any]:
@@ -201,7 +221,10 @@ class FivetranSyncRunner(Runner):
         self.api = FivetranApi(params, context)
         self.keyed = context.idempotency_key is not None
 
-    def trigger(self, target: str) -> RunState:
+    def prepare(self, target: str) -> Prepared:
+        """Read the connector: refuse a paused or broken one, join a running sync (unless
+        ``--force``), and keep its ``succeeded_at``/``failed_at``: the baseline this run's sync
+        is told by, read once, before the first start."""
         doc, answer = self.api.connector(target)
         status = doc.get("status") or {}
         url = console_url(target)
@@ -220,26 +243,72 @@ class FivetranSyncRunner(Runner):
             )
         handle = Sync(target, parse_time(doc.get("succeeded_at")), parse_time(doc.get("failed_at")))
         running = status.get("sync_state") == "syncing"
-        joined = running and not self.force
-        if joined:
-            message = "a sync was already running: joined it (--force would restart it)"
-        else:
-            answer = self.api.start_sync(target, force=self.force)
-            message = "the running sync was restarted (--force)" if running else "sync started"
-            if self.keyed and not running:
-                # Said once per run: what the key cannot do here.
-                message += (
-                    " (none was running; an ended sync cannot be tied to the idempotency key)"
+        read_at = answer.server_time or datetime.now(timezone.utc)
+        if running and not self.force:
+            return Prepared(
+                found=RunState(
+                    RunStatus.RUNNING,
+                    run_id=f"{target}@{_iso(read_at)}",
+                    console_url=url,
+                    message="a sync was already running: joined it (--force would restart it)",
+                    handle=handle,
+                    details={**connector_fields(doc), "joined_running_sync": True},
+                    attached=True,
                 )
+            )
+        return Prepared(
+            handle=handle,
+            console_url=url,
+            details={**connector_fields(doc), "joined_running_sync": False},
+            data=_Before(running=running, read_at=read_at),
+        )
+
+    def start(self, target: str, prepared: Prepared) -> RunState:
+        """``POST .../sync``, once: a lost answer or a 5xx is left to :meth:`recover`."""
+        before: _Before = prepared.data
+        try:
+            answer = self.api.start_sync(target, force=self.force, idempotent=False)
+        except ApiError as exc:
+            raise start_failure(exc) from None
+        running = before.running
+        message = "the running sync was restarted (--force)" if running else "sync started"
+        if self.keyed and not running:
+            # Said once per run: what the key cannot do here.
+            message += " (none was running; an ended sync cannot be tied to the idempotency key)"
         started = answer.server_time or datetime.now(timezone.utc)
         return RunState(
             RunStatus.RUNNING,
             run_id=f"{target}@{_iso(started)}",
-            console_url=url,
+            console_url=prepared.console_url,
             message=message,
-            handle=handle,
-            details={**connector_fields(doc), "joined_running_sync": joined},
-            attached=joined,
+            handle=prepared.handle,
+            details=dict(prepared.details),
+        )
+
+    def recover(self, target: str, prepared: Prepared) -> RunState | None:
+        """After a start whose answer was lost: a sync that started or ended since the baseline
+        (read before the first attempt) is the one it began; nothing moved: none was made."""
+        before: _Before = prepared.data
+        baseline: Sync = prepared.handle
+        doc, _ = self.api.connector(target)
+        moved = sync_end(baseline, doc) is not None
+        syncing = (doc.get("status") or {}).get("sync_state") == "syncing"
+        if before.running:
+            # --force on a running sync: the restart cannot be told from the sync it replaced.
+            raise RunError(
+                f"connector '{target}' was syncing before the forced start, and Fivetran shows "
+                "no difference between that sync and a restart",
+                details=connector_fields(doc),
+            )
+        if not moved and not syncing:
+            return None
+        return RunState(
+            RunStatus.RUNNING,
+            run_id=f"{target}@{_iso(before.read_at)}",
+            console_url=prepared.console_url,
+            message="found the sync the unanswered start began: following it",
+            handle=baseline,
+            details={**connector_fields(doc), "joined_running_sync": False},
         )
 
     def poll(self, target: str, state: RunState) -> RunState:
@@ -322,26 +391,39 @@ class ConnectorLister(Lister):
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
         self.api = FivetranApi(params, context)
         self.group_id: str | None = params.get("group_id")
+        self._cursors: set[str] = set()
 
-    def list(self) -> Iterator[Mapping[str, Any]]:
-        try:
-            for doc in self.api.connectors(self.group_id):
-                status = doc.get("status") or {}
-                setup_state = status.get("setup_state")
-                state: str | None = None
-                if doc.get("paused"):
-                    state = "paused"
-                elif setup_state and setup_state != "connected":
-                    state = setup_state
-                else:
-                    state = status.get("sync_state")
-                fields = connector_fields(doc)
-                yield {
-                    "id": fields.pop("connector_id"),
-                    **fields,
-                    "state": state,
-                    "paused": doc.get("paused"),
-                    "schedule_type": doc.get("schedule_type"),
-                }
-        finally:
-            self.api.http.close()
+    def page(self, token: Any) -> Page:
+        cursor: str | None = token
+        page = self.api.connectors_page(self.group_id, cursor)
+        if page.next is not None and page.next in self._cursors:
+            # A broken cursor would otherwise loop for ever.
+            raise RunError(
+                "could not list connectors: Fivetran returned the same page cursor twice"
+            )
+        if page.next is not None:
+            self._cursors.add(page.next)
+        return Page([_list_row(doc) for doc in page.rows], next=page.next)
+
+    def close(self) -> None:
+        self.api.http.close()
+
+
+def _list_row(doc: Mapping[str, Any]) -> dict[str, Any]:
+    status = doc.get("status") or {}
+    setup_state = status.get("setup_state")
+    state: str | None = None
+    if doc.get("paused"):
+        state = "paused"
+    elif setup_state and setup_state != "connected":
+        state = setup_state
+    else:
+        state = status.get("sync_state")
+    fields = connector_fields(doc)
+    return {
+        "id": fields.pop("connector_id"),
+        **fields,
+        "state": state,
+        "paused": doc.get("paused"),
+        "schedule_type": doc.get("schedule_type"),
+    }

@@ -52,6 +52,7 @@ __all__ = [
     "parse_retry_after",
     "read_document",
     "server_time",
+    "start_failure",
     "words_at",
 ]
 
@@ -356,3 +357,16 @@ def error_for_exception(
             text += f"; {service} may have acted on the request, so it is not repeated"
         return ApiError(text, kind="network", retryable=idempotent, run_id=run_id)
     return ApiError(f"{doing}: {type(exc).__name__}: {reason}", kind="network", run_id=run_id)
+
+
+def start_failure(exc: ApiError) -> ApiError:
+    """A run-creating call's failure, as core's stepped trigger reads it (``Runner.start``).
+
+    A 5xx or a lost answer after the request was sent (not retryable, as the call is not
+    idempotent) may have made the run: it is marked ``outcome_unknown``, so that core asks the
+    provider's recovery look-up before it sends anything else. Any other failure is returned
+    as it is (a throttle or a refused connection: nothing was made, core may repeat it).
+    """
+    if exc.kind in ("server", "network") and not exc.retryable:
+        exc.outcome_unknown = True
+    return exc
