@@ -493,3 +493,32 @@ def test_standard_input_is_not_waited_on_when_another_usage_error_exists(
     assert time.monotonic() - began < 30
     assert aws_faults.count() == 0
     ledger.record("6", faults=1, targets=0, duplicates=0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["aws-lambda-invoke", "--function-name", "report", "--payload-file", "-"],
+        ["aws-stepfunctions-start-execution", "--state-machine-arn", MACHINE, "--input-file", "-"],
+    ],
+    ids=["lambda", "sfn"],
+)
+def test_standard_input_closed_is_one_line(args, script_env, aws_faults, ledger):
+    """``<&-``: Python has no sys.stdin (before: a traceback, 'NoneType' object has no
+    attribute 'read', exit 1)."""
+    command = " ".join([_script(), "run", *args])
+    completed = subprocess.run(
+        ["sh", "-c", f"exec {command} <&-"],
+        env=script_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2, completed.stderr
+    [line] = completed.stderr.splitlines()
+    assert line.startswith("Error: invalid value for '--")
+    assert line.endswith("standard input is closed: pipe the input in, or name a file")
+    assert completed.stdout == ""
+    assert aws_faults.count() == 0
+    ledger.record("6", faults=1, targets=0, duplicates=0)

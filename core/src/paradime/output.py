@@ -114,9 +114,17 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def status_cell(status: RunStatus) -> str:
-    """``✅ SUCCESS``: the console's word for a status."""
-    return f"{STATUS_EMOJI[status]} {STATUS_WORD[status]}"
+def status_cell(status: RunStatus, emoji: bool = True) -> str:
+    """``✅ SUCCESS``: the console's word for a status (the word alone without ``emoji``)."""
+    return f"{STATUS_EMOJI[status]} {STATUS_WORD[status]}" if emoji else STATUS_WORD[status]
+
+
+def stdout_has_emoji() -> bool:
+    """Whether standard output's encoding holds the status emojis (not under
+    ``PYTHONIOENCODING=ascii`` or a C locale): else the table says words alone."""
+    import sys
+
+    return log.can_encode("".join(STATUS_EMOJI.values()), sys.stdout)
 
 
 class Reporter:
@@ -391,6 +399,7 @@ def print_results_table(
         f"{'-' * target_w} {'-' * STATUS_WIDTH} {'-' * 9}  {'-' * 14}",
     ]
     indent = " " * fixed
+    emoji = stdout_has_emoji()
     for r in results:
         # Targets and run ids are never cut: they are what a reader searches for. A target too
         # long for its column gets a line of its own; a long run id runs past the column.
@@ -423,7 +432,7 @@ def print_results_table(
             else:
                 more = [_ellipsis(f"output: {output}", detail_w)]
         lines.append(
-            f"{_pad(target, target_w)} {_pad(status_cell(r.status), STATUS_WIDTH)} "
+            f"{_pad(target, target_w)} {_pad(status_cell(r.status, emoji), STATUS_WIDTH)} "
             f"{format_duration(r.duration_s):>9}  {first}".rstrip()
         )
         lines.extend(f"{indent}{line}" for line in more)

@@ -249,9 +249,9 @@ def _envvar_names(option: Option) -> str:
 # -- running ------------------------------------------------------------------------------
 def _echo_error(text: str) -> None:
     """One ``Error:`` line on stderr, redacted like every other output."""
-    from paradime.log import REDACTOR
+    from paradime import log
 
-    click.echo(REDACTOR(f"Error: {' '.join(text.split())}"), err=True)
+    log.write_error(f"Error: {' '.join(text.split())}")
 
 
 def _usage_exit(exc: UsageError) -> int:
@@ -395,6 +395,7 @@ def _report(
     settings: CommonSettings,
     exit_override: int | None,
 ) -> int:
+    from paradime import log
     from paradime.output import print_results_json, print_results_table
     from paradime.plugins import get_manager
 
@@ -403,7 +404,10 @@ def _report(
         print_results_json(command.name, results, ok=code == 0)
     else:
         print_results_table(results, command.display)
-    if exit_override is not None:
+    ids = ", ".join(f"{r.target} {r.run_id}" for r in results if r.run_id)
+    if log.report_lost_output(ids):
+        code = log.OUTPUT_LOST_EXIT
+    if exit_override is not None:  # a signal's code says more than a lost result
         code = exit_override
     get_manager().notify_run_finished(command=command.name, results=results, exit_code=code)
     return code
@@ -442,4 +446,4 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
         return 1
     reporter.found(len(rows), time.monotonic() - started)
     print_rows(command.columns, rows, as_json=settings.json_output)
-    return 0
+    return log.OUTPUT_LOST_EXIT if log.report_lost_output() else 0
