@@ -381,6 +381,65 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
             ["--aws-access-key-id is needed"],
             env=NO_KEYS,
         ),
+        # -- one target, two spellings: two runs of one target
+        "lambda: a name and the same name at $LATEST": Bad(
+            [*LAMBDA, "--function-name", "f1,f1:$LATEST"],
+            ["'f1' and 'f1:$LATEST' name the same target"],
+        ),
+        "lambda: a name and its partial ARN": Bad(
+            [*LAMBDA, "--function-name", "f1", "--function-name", "123456789012:function:f1"],
+            ["'f1' and '123456789012:function:f1' name the same target"],
+        ),
+        "lambda: a partial ARN and the full ARN": Bad(
+            [
+                *LAMBDA,
+                "--function-name",
+                "123456789012:function:f1,arn:aws:lambda:us-east-1:123456789012:function:f1",
+                "--aws-region",
+                "us-east-1",
+            ],
+            ["'123456789012:function:f1' and 'arn:aws:lambda:us-east-1:123456789012:function:f1'"],
+        ),
+        "lambda: an ARN with a qualifier after '/'": Bad(
+            [*LAMBDA, "--function-name", "arn:aws:lambda:us-east-1:123456789012:function:f1/live"],
+            ["a qualifier follows ':', not '/'"],
+        ),
+        "sfn: a name and its ARN": Bad(
+            [*SFN, "--state-machine-arn", f"nightly,{MACHINE}"],
+            [f"'nightly' and '{MACHINE}' name the same target"],
+        ),
+        "sfn: a name and its ARN under an idempotency key": Bad(
+            [*SFN, "--state-machine-arn", f"nightly,{MACHINE}", "--idempotency-key", "k1"],
+            [f"'nightly' and '{MACHINE}' name the same target"],
+        ),
+        # -- credentials that would silently change account
+        "lambda: an empty profile name": Bad(
+            [*LAMBDA, *fn, "--aws-profile", ""], ["'--aws-profile'", "must not be empty"]
+        ),
+        "sfn list: a typed key id with the environment's secret": Bad(
+            [*SFN_LIST, "--aws-access-key-id", "AKIAEXAMPLETYPED"],
+            ["keys given half", "AWS_SECRET_ACCESS_KEY"],
+        ),
+        "sagemaker: a typed secret with the environment's key id": Bad(
+            [*SAGEMAKER, *pl, "--aws-secret-access-key", "typed-secret-0123456789"],
+            ["keys given half", "AWS_ACCESS_KEY_ID"],
+            hides=["typed-secret-0123456789"],
+        ),
+        "lambda: AWS_DEFAULTS_MODE unknown": Bad(
+            [*LAMBDA, *fn], ["AWS_DEFAULTS_MODE", "garbage"], env={"AWS_DEFAULTS_MODE": "garbage"}
+        ),
+        # -- a single-valued option given twice: which was meant cannot be told
+        "lambda: --payload twice": Bad(
+            [*LAMBDA, *fn, "--payload", "{}", "--payload", '{"a": 1}'], ["--payload is given twice"]
+        ),
+        "sfn: --timeout-minutes twice": Bad(
+            [*SFN, *sm, "--timeout-minutes", "5", "--timeout-minutes=1e-9"],
+            ["--timeout-minutes is given twice"],
+        ),
+        "sagemaker: a parameter given twice": Bad(
+            [*SAGEMAKER, *pl, "--parameter", "A=1", "--parameter", "A=2"],
+            ["parameter 'A' is given twice"],
+        ),
     }
 
 

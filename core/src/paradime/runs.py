@@ -173,6 +173,28 @@ def parse_targets(target: TargetOption, values: Mapping[str, Any]) -> tuple[list
     return targets, warnings
 
 
+def check_same_targets(
+    target: TargetOption, targets: Sequence[str], params: Mapping[str, Any]
+) -> None:
+    """Refuse two spellings of one target (a name and its ARN): each would start a run.
+    Parts the provider cannot know offline (``None``) agree with anything."""
+    if target.canonical is None:
+        return
+    by_last: dict[str | None, list[tuple[str, tuple[str | None, ...]]]] = {}
+    for spelled in targets:
+        parts = target.canonical(spelled, params)
+        # The last part (the bare name) is always known: only those sharing it can agree.
+        same_name = by_last.setdefault(parts[-1] if parts else None, [])
+        for other, other_parts in same_name:
+            if len(parts) == len(other_parts) and all(
+                a is None or b is None or a == b for a, b in zip(parts, other_parts, strict=True)
+            ):
+                raise UsageError(
+                    f"{target.name}: '{other}' and '{spelled}' name the same target; give it once"
+                )
+        same_name.append((spelled, parts))
+
+
 def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[str, Any]:
     """Provider option values after aliases, comma splitting and each option's ``parse``.
 
@@ -301,6 +323,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         settings = CommonSettings.of(values, trigger=True)
         targets, warnings = parse_targets(command.target, values)
         params = parse_options(command.options, values)  # standard input last
+        check_same_targets(command.target, targets, params)
     except UsageError as exc:
         return _usage_exit(exc)
     logger = log.get_logger(command=command.name)
