@@ -428,6 +428,12 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
         "lambda: AWS_DEFAULTS_MODE unknown": Bad(
             [*LAMBDA, *fn], ["AWS_DEFAULTS_MODE", "garbage"], env={"AWS_DEFAULTS_MODE": "garbage"}
         ),
+        # -- a password in a URL is never echoed, however short
+        "lambda: an endpoint URL with a password and a bad port": Bad(
+            [*LAMBDA, *fn, "--endpoint-url", "http://robot:pw@127.0.0.1:99999"],
+            ["'http://robot:****@127.0.0.1:99999' has an invalid port"],
+            hides=[":pw@"],
+        ),
         # -- a single-valued option given twice: which was meant cannot be told
         "lambda: --payload twice": Bad(
             [*LAMBDA, *fn, "--payload", "{}", "--payload", '{"a": 1}'], ["--payload is given twice"]
@@ -581,3 +587,26 @@ def test_standard_input_closed_is_one_line(args, script_env, aws_faults, ledger)
     assert completed.stdout == ""
     assert aws_faults.count() == 0
     ledger.record("6", faults=1, targets=0, duplicates=0)
+
+
+@pytest.mark.parametrize(
+    ("command", "variable"),
+    [("fivetran-sync", "FIVETRAN_BASE_URL"), ("airbyte-sync", "AIRBYTE_BASE_URL")],
+)
+def test_a_base_url_password_is_masked_in_the_error(command, variable):
+    """A base URL holding credentials is refused; the error quoted the password (before)."""
+    option = "--connector-id" if command == "fivetran-sync" else "--connection-id"
+    result = run_cli(
+        ["run", command, option, "e735894a-e773-4938-969f-45f53957b75b"],
+        env={
+            variable: "http://robot:pw-7c1e@127.0.0.1:9",
+            "FIVETRAN_API_KEY": "key-0123",
+            "FIVETRAN_API_SECRET": "secret-0123",
+            "AIRBYTE_CLIENT_ID": "client-0123",
+            "AIRBYTE_CLIENT_SECRET": "secret-0123",
+        },
+    )
+    assert result.exit_code == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert "http://robot:****@127.0.0.1:9" in line
+    assert "pw-7c1e" not in result.stdout + result.stderr

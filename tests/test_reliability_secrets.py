@@ -196,3 +196,61 @@ def test_refreshed_credentials_never_appear_at_debug_level(
     assert (tokens_in_clear, leaked) == (0, 0), f"{tokens_in_clear} of {len(sets)} tokens in clear"
     assert "ASIAREFRESHEDKEY0001" not in output  # the key id of Credential=... too
     ledger.record("8", faults=len(sets), targets=6, duplicates=0, secrets_leaked=leaked)
+
+
+# -- passwords in URLs, headers in transport logs ---------------------------------------------
+def test_a_url_password_is_masked_in_rows_and_progress(aws_faults: Any, ledger: Any) -> None:
+    """``--endpoint-url http://user:pw@host``: the row's error and the retry lines quoted the
+    URL whole (before: ``pw`` printed). The password is masked however short, the user stays."""
+    from paradime.testing import run_cli
+
+    result = run_cli(
+        [
+            "run",
+            "aws-lambda-invoke",
+            "--function-name",
+            "report",
+            "--endpoint-url",
+            "http://robot:pw@127.0.0.1:9",
+            "--timeout-minutes",
+            "0.02",
+            "--json",
+        ]
+    )
+    assert result.exit_code == 1
+    out = result.stdout + result.stderr
+    assert "http://robot:****@127.0.0.1:9" in out
+    assert ":pw@" not in out
+    ledger.record("8", faults=1, targets=1, duplicates=0, secrets_leaked=out.count(":pw@"))
+
+
+@pytest.mark.parametrize("log_format", ["console", "json"])
+def test_response_headers_are_not_logged_at_debug_level(
+    log_format: str, monkeypatch: pytest.MonkeyPatch, ledger: Any
+) -> None:
+    """httpcore logs every response header at debug level (before: a ``Set-Cookie`` value
+    was printed in both log formats)."""
+    from paradime.testing import run_cli
+    from paradime_fivetran.testing import FakeFivetran
+
+    cookie = "session=c00kie-value-9d1f"
+    answer = FakeFivetran.answer
+
+    def with_cookie(self: Any, request: Any) -> Any:
+        answered = answer(self, request)
+        if answered is not None:
+            answered = (answered[0], answered[1], {**answered[2], "Set-Cookie": cookie})
+        return answered
+
+    monkeypatch.setattr(FakeFivetran, "answer", with_cookie)
+    with FakeFivetran() as fake:
+        fake.add_connector("orders", sync_seconds=0.1)
+        result = run_cli(
+            ["run", "fivetran-sync", "--connector-id", "orders"]
+            + ["--log-level", "debug", "--log-format", log_format],
+            env=fake.env,
+        )
+    assert result.exit_code == 0, result.stderr
+    assert "receive_response_headers" in result.stderr  # the event stays
+    assert "c00kie-value" not in result.stdout + result.stderr
+    ledger.record("8", faults=1, targets=1, duplicates=0, secrets_leaked=result.stderr.count("c00kie"))

@@ -67,6 +67,8 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, self.MASK)
+        if "@" in text:  # a password in a URL (http://user:pw@host), however short
+            text = URL_PASSWORD.sub(self._masked, text)
         for pattern in self._patterns:
             text = pattern.sub(self._masked, text)
         return text
@@ -80,6 +82,41 @@ class Redactor:
 
 
 REDACTOR = Redactor()
+# The password of a URL's userinfo; the user name is not a secret and stays readable.
+URL_PASSWORD = re.compile(r"(?<=://)[^\s/?#@:]*:(?P<secret>[^\s/?#@]+)@")
+
+
+def add_url_password(value: object) -> None:
+    """Register the password of a URL's userinfo (``http://user:pw@host``) as a secret, in
+    the spellings other lines may use (percent-decoded)."""
+    if not isinstance(value, str) or "@" not in value:
+        return
+    import urllib.parse
+
+    try:
+        password = urllib.parse.urlsplit(value.strip()).password
+    except ValueError:
+        return
+    if password:
+        REDACTOR.add(password)
+        REDACTOR.add(urllib.parse.unquote(password))
+
+
+class _NoHeaders(logging.Filter):
+    """Libraries' debug lines that list response headers (httpcore's trace of
+    ``receive_response_headers``, botocore's ``Response headers``) keep their event, not the
+    headers: a ``Set-Cookie`` or a token a service sends back is never written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(("httpcore", "httpx", "botocore", "urllib3")):
+            return True
+        message = record.getMessage()
+        head, found, _ = message.partition(" return_value=")
+        if found and "headers" in head:
+            record.msg, record.args = f"{head} (headers not shown)", ()
+        elif message.startswith("Response headers:"):
+            record.msg, record.args = "Response headers not shown", ()
+        return True
 
 
 def written_forms(secret: str) -> set[str]:
@@ -445,6 +482,7 @@ def configure(
     for old in list(root.handlers):
         if getattr(old, "_paradime", False):
             root.removeHandler(old)
+    handler.addFilter(_NoHeaders())
     handler._paradime = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     # Library INFO chatter ("Found credentials in ...") is noise unless debugging.

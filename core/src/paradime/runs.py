@@ -202,7 +202,7 @@ def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[
     parsed after every other one, so that a usage error elsewhere is reported without waiting
     on standard input.
     """
-    from paradime.log import REDACTOR
+    from paradime.log import REDACTOR, add_url_password
 
     raw: dict[str, Any] = {}
     for option in options:
@@ -212,9 +212,10 @@ def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[
             if option.split_commas:
                 items = [part.strip() for item in items for part in item.split(",")]
             value = tuple(items)
-        if option.secret and value:
-            for item in value if isinstance(value, tuple) else (value,):
+        for item in value if isinstance(value, tuple) else (value,):
+            if option.secret and value:
                 REDACTOR.add(item)
+            add_url_password(item)  # a base or endpoint URL's userinfo
         if option.required and value in (None, (), ""):
             where = f" (or set {_envvar_names(option)})" if option.envvar else ""
             raise UsageError(f"missing option '{option.name}'{where}")
