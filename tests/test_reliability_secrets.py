@@ -255,3 +255,46 @@ def test_response_headers_are_not_logged_at_debug_level(
     assert "c00kie-value" not in result.stdout + result.stderr
     leaked = result.stderr.count("c00kie")
     ledger.record("8", faults=1, targets=1, duplicates=0, secrets_leaked=leaked)
+
+
+# -- redaction keeps the document ----------------------------------------------------------
+def test_redaction_of_a_word_like_secret_keeps_the_commands_words_and_json_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Self-managed Airbyte with its reference credentials, airbyte/password (before: the user
+    name was registered as a secret, so stdout read ``"command": "****-sync"`` and the list
+    heading ``****-list-connections``; masking the final text rewrote JSON keys and shifted the
+    table's columns). The password, a common word, still never appears in a value."""
+    import paradime_airbyte.testing
+    from paradime.testing import run_cli
+    from paradime_airbyte.testing import FakeAirbyte
+
+    monkeypatch.setattr(paradime_airbyte.testing, "CLIENT_ID", "airbyte")
+    monkeypatch.setattr(paradime_airbyte.testing, "CLIENT_SECRET", "password")
+    with FakeAirbyte(server_auth=True) as fake:
+        orders = fake.add_connection("airbyte_password_conn")
+        env = {**fake.env, "AIRBYTE_CLIENT_ID": "airbyte", "AIRBYTE_CLIENT_SECRET": "password"}
+        common = ["--use-server-auth"]
+        synced = run_cli(
+            ["run", "airbyte-sync", "--connection-id", orders.connection_id, *common, "--json"],
+            env=env,
+        )
+        table = run_cli(
+            ["run", "airbyte-sync", "--connection-id", orders.connection_id, *common], env=env
+        )
+        listed = run_cli(["run", "airbyte-list-connections", *common, "--json"], env=env)
+    assert synced.exit_code == 0, synced.stderr
+    document = synced.json
+    assert document["command"] == "airbyte-sync"
+    row = document["results"][0]
+    assert row["target"] == orders.connection_id
+    assert "password" not in json.dumps(row)
+    assert table.exit_code == 0, table.stderr
+    assert "password" not in table.stdout
+    [line] = [line for line in table.stdout.splitlines() if line.startswith(orders.connection_id)]
+    assert line.split()[1:3] == ["✅", "SUCCESS"]  # the columns in place
+    assert listed.exit_code == 0, listed.stderr
+    assert "airbyte-list-connections" in listed.stderr
+    names = [r.get("name") for r in json.loads(listed.stdout)]
+    assert names == ["airbyte_****_conn"]
+    assert "password" not in listed.stdout + listed.stderr

@@ -510,6 +510,7 @@ def write_stderr(text: str) -> None:
     write_to(_config.get("stream") or sys.stderr, REDACTOR(text) + "\n")
 
 
-def write_stdout(text: str) -> None:
-    """The command's result on stdout, redacted."""
-    write_to(sys.stdout, REDACTOR(text) + "\n", result=True)
+def write_stdout(text: str, *, redacted: bool = False) -> None:
+    """The command's result on stdout, redacted (``redacted``: its values already were, one by
+    one, so that the document's keys and the command's own words stay as written)."""
+    write_to(sys.stdout, (text if redacted else REDACTOR(text)) + "\n", result=True)

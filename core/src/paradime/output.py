@@ -11,6 +11,7 @@ The result is a table, or with ``--json`` one JSON document with the same keys f
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import textwrap
@@ -375,7 +376,11 @@ def results_document(command: str, results: Sequence[RunResult], ok: bool) -> di
 
 
 def print_results_json(command: str, results: Sequence[RunResult], ok: bool) -> None:
-    log.write_stdout(json_text(results_document(command, results, ok)))
+    """The ``--json`` document: the results' values redacted one by one, never its keys nor
+    the command's name (a short secret that is also a word would rewrite them)."""
+    document = results_document(command, results, ok)
+    document["results"] = _finite(document["results"], log.REDACTOR)
+    log.write_stdout(json_text(document, log.REDACTOR), redacted=True)
 
 
 def print_results_table(
@@ -400,9 +405,18 @@ def print_results_table(
     ]
     indent = " " * fixed
     emoji = stdout_has_emoji()
+    redact = log.REDACTOR
     for r in results:
         # Targets and run ids are never cut: they are what a reader searches for. A target too
         # long for its column gets a line of its own; a long run id runs past the column.
+        # Values are redacted one by one, so the headings and the columns stay as built.
+        r = dataclasses.replace(
+            r,
+            target=redact(r.target),
+            run_id=redact(r.run_id) if r.run_id else r.run_id,
+            error=redact(r.error) if r.error else r.error,
+            output=_finite(r.output, redact),
+        )
         target = r.target
         if len(target) > target_w:
             lines.append(target)
@@ -441,15 +455,17 @@ def print_results_table(
         counts[r.status.value] = counts.get(r.status.value, 0) + 1
     lines.append(RULE)
     lines.append(", ".join(f"{n} {status.lower()}" for status, n in counts.items()))
-    log.write_stdout("\n".join(lines))
+    log.write_stdout("\n".join(lines), redacted=True)
 
 
 def print_rows(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], as_json: bool) -> None:
     """Print a list command's rows: a table, or a JSON array with the column keys."""
+    redact = log.REDACTOR
     if as_json:
-        log.write_stdout(json_text([dict(row) for row in rows]))
+        document = _finite([dict(row) for row in rows], redact)
+        log.write_stdout(json_text(document, redact), redacted=True)
         return
-    cells = [[_cell(row.get(c.key)) for c in columns] for row in rows]
+    cells = [[redact(_cell(row.get(c.key))) for c in columns] for row in rows]
     widths = [
         min(max([len(c.header)] + [len(cell[i]) for cell in cells]), 80)
         for i, c in enumerate(columns)
@@ -460,7 +476,7 @@ def print_rows(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], as_
         padded = (f"{_ellipsis(v, w):<{w}}" for v, w in zip(cell, widths, strict=False))
         lines.append("  ".join(padded).rstrip())
     lines.append(f"({len(rows)} {'row' if len(rows) == 1 else 'rows'})")
-    log.write_stdout("\n".join(lines))
+    log.write_stdout("\n".join(lines), redacted=True)
 
 
 def _cell(value: Any) -> str:
@@ -475,17 +491,24 @@ def _cell(value: Any) -> str:
 _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
-def json_text(document: Any) -> str:
+def json_text(document: Any, redact: Callable[[str], str] | None = None) -> str:
     """``--json`` output: standard JSON only. JSON has no NaN or infinity, yet a function's
     answer may hold them (Python's parser reads them): each is written as the string ``"NaN"``,
     ``"Infinity"`` or ``"-Infinity"``, which keeps what was returned and stays parseable."""
-    return json.dumps(_finite(document), indent=2, default=str, allow_nan=False)
+
+    def other(value: Any) -> str:  # a value JSON has no type for (a datetime): its text
+        return redact(str(value)) if redact is not None else str(value)
+
+    return json.dumps(_finite(document), indent=2, default=other, allow_nan=False)
 
 
-def _finite(value: Any) -> Any:
-    """A copy of ``value`` with non-finite floats named; iterative, for deeply nested answers."""
+def _finite(value: Any, redact: Callable[[str], str] | None = None) -> Any:
+    """A copy of ``value`` with non-finite floats named, and with ``redact`` its strings
+    (values, never keys); iterative, for deeply nested answers."""
     if isinstance(value, float):
         return _NON_FINITE.get(repr(value), value)
+    if isinstance(value, str):
+        return redact(value) if redact is not None else value
     if not isinstance(value, (dict, list, tuple)):
         return value
     root: Any = {} if isinstance(value, dict) else []
@@ -500,6 +523,8 @@ def _finite(value: Any) -> Any:
                 item = inner
             elif isinstance(item, float):
                 item = _NON_FINITE.get(repr(item), item)
+            elif isinstance(item, str) and redact is not None:
+                item = redact(item)
             if isinstance(copy, dict):
                 copy[key] = item
             else:
