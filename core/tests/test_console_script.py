@@ -167,7 +167,7 @@ def test_output_an_encoding_cannot_hold_is_written_in_words_and_exits_by_the_run
     stdout, stderr = done.stdout.decode("ascii"), done.stderr.decode("ascii")
     assert "Traceback" not in stderr
     assert "sync                                     SUCCESS " in stdout
-    assert "OK [sync] Completed successfully" in stderr
+    assert "OK [sync] Answered successfully" in stderr
     assert "\\u" not in stderr and "\\U" not in stderr  # words, not escapes
 
 

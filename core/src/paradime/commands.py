@@ -62,11 +62,11 @@ class NoEchoCommand(click.Command):
             if args[index] == "--":
                 break
             if name in takes_value:
-                param = takes_value[name]
-                if param is not None and param.name is not None:
-                    if param.name in seen:
+                single = takes_value[name]
+                if single is not None and single.name is not None:
+                    if single.name in seen:
                         ctx.fail(f"{name} is given twice; give it once")
-                    seen[param.name] = name
+                    seen[single.name] = name
                 index += 0 if eq else 1  # its value, whatever it looks like
             index += 1
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import textwrap
 import threading
@@ -263,7 +264,8 @@ class Reporter:
         took = format_clock(result.duration_s)
         detail = f" - {error}" if error else ""
         if status is RunStatus.SUCCEEDED:
-            if result.target in self._waited:
+            # Under LIVE PROGRESS, the spec's words, whether or not its trigger call answered.
+            if result.target in self._waited or self._live:
                 return f"Completed successfully ({took})"
             return f"{fill(self.display.succeeded_at_trigger, target=result.target)} ({took})"
         if status is RunStatus.ERROR:
@@ -390,7 +392,9 @@ def print_results_table(
     headings, then the product's columns (duration, run id or error)."""
     display = display or TriggerDisplay()
     width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 200))
-    longest = max([len(display.target_header)] + [len(r.target) for r in results])
+    longest = max(
+        [len(display.target_header)] + [len(arn_name(r.target) or r.target) for r in results]
+    )
     target_w = max(TARGET_WIDTH, min(longest, TARGET_WIDTH_MAX))
     fixed = target_w + 1 + STATUS_WIDTH + 1 + 9 + 2
     detail_w = max(DETAIL_WIDTH_MIN, width - fixed)
@@ -418,10 +422,17 @@ def print_results_table(
             output=_finite(r.output, redact),
         )
         target = r.target
+        first = r.run_id or ""
+        name = arn_name(target)
+        if name is not None:
+            # An ARN would break the row: its name goes first, the ARN where ids go (a run id
+            # that is an ARN, as an execution's, names the target's region and account too).
+            target = name
+            if not first.startswith("arn:"):
+                first = f"{r.target}  {first}".rstrip()
         if len(target) > target_w:
             lines.append(target)
             target = ""
-        first = r.run_id or ""
         more: list[str] = []
         if r.error:
             # The error is why the row is not green: never cut it; wrap it under the run id.
@@ -456,6 +467,16 @@ def print_results_table(
     lines.append(RULE)
     lines.append(", ".join(f"{n} {status.lower()}" for status, n in counts.items()))
     log.write_stdout("\n".join(lines), redacted=True)
+
+
+def arn_name(target: str) -> str | None:
+    """The resource name of an ARN target (``...:stateMachine:nightly`` is ``nightly``,
+    ``...:function:f1:live`` is ``f1:live``); None for a target that is not an ARN."""
+    parts = target.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    kind_and_name = re.split(r"[:/]", parts[5], maxsplit=1)
+    return kind_and_name[1] if len(kind_and_name) == 2 and kind_and_name[1] else None
 
 
 def print_rows(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], as_json: bool) -> None:

@@ -407,6 +407,24 @@ def collect_garbage_from_now_on() -> None:
         gc.enable()
 
 
+def _list_error(command: ListCommand, exc: RunError) -> None:
+    """A list command's failure in the words of its provider's trigger rows when the error has
+    a code (``❌ AWS Error: AccessDenied - ListFunctions: ...``); else ``Error: <message>``."""
+    from paradime import log
+    from paradime.plugins import get_manager
+
+    for other in get_manager().commands.values():
+        if not isinstance(other, TriggerCommand) or other.provider != command.provider:
+            continue
+        key = other.display.error_code_key
+        code = exc.details.get(key) if key else None
+        if code:
+            detail = " ".join(exc.message.replace(f"{code}: ", "", 1).split())
+            log.write_error(f"❌ {other.display.error_label}: {code} - {detail}")
+            return
+    _echo_error(exc.message)
+
+
 def exit_code_for(results: Sequence[RunResult], wait: bool) -> int:
     """0 when every target succeeded (or started, when not waiting), else 1."""
     ok_statuses = {RunStatus.SUCCEEDED} | (set() if wait else {RunStatus.STARTED})
@@ -462,7 +480,7 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
     try:
         rows = list(lister.list())
     except RunError as exc:
-        _echo_error(exc.message)
+        _list_error(command, exc)
         return 1
     except Exception as exc:
         logger.debug("unexpected error", exc_info=exc)

@@ -84,6 +84,6 @@ def test_a_list_throttled_beyond_retries_says_so_and_exits_one(
     result = run_cli(["run", COMMAND])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (  # after the heading
-        "Error: ListPipelines in us-east-1: ThrottlingException: Rate exceeded"
+        "❌ AWS Error: ThrottlingException - ListPipelines in us-east-1: Rate exceeded"
     )
     assert result.stdout == ""
