@@ -468,6 +468,7 @@ def configure(
 ) -> None:
     """Configure paradime's lines and the stdlib root logger. Later calls reconfigure."""
     stream = stream or sys.stderr
+    _lost.clear()  # a command run in-process after another (tests) starts with its own output
     level_name = resolve_level(level)
     fmt_name = resolve_format(fmt)
     colour = fmt_name == "console" and use_colour(stream)
