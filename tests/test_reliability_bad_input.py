@@ -396,6 +396,71 @@ def cases(f: dict[str, str]) -> dict[str, Bad]:
             ["--aws-access-key-id is needed"],
             env=NO_KEYS,
         ),
+        # -- one target, two spellings: two runs of one target
+        "lambda: a name and the same name at $LATEST": Bad(
+            [*LAMBDA, "--function-name", "f1,f1:$LATEST"],
+            ["'f1' and 'f1:$LATEST' name the same target"],
+        ),
+        "lambda: a name and its partial ARN": Bad(
+            [*LAMBDA, "--function-name", "f1", "--function-name", "123456789012:function:f1"],
+            ["'f1' and '123456789012:function:f1' name the same target"],
+        ),
+        "lambda: a partial ARN and the full ARN": Bad(
+            [
+                *LAMBDA,
+                "--function-name",
+                "123456789012:function:f1,arn:aws:lambda:us-east-1:123456789012:function:f1",
+                "--aws-region",
+                "us-east-1",
+            ],
+            ["'123456789012:function:f1' and 'arn:aws:lambda:us-east-1:123456789012:function:f1'"],
+        ),
+        "lambda: an ARN with a qualifier after '/'": Bad(
+            [*LAMBDA, "--function-name", "arn:aws:lambda:us-east-1:123456789012:function:f1/live"],
+            ["a qualifier follows ':', not '/'"],
+        ),
+        "sfn: a name and its ARN": Bad(
+            [*SFN, "--state-machine-arn", f"nightly,{MACHINE}"],
+            [f"'nightly' and '{MACHINE}' name the same target"],
+        ),
+        "sfn: a name and its ARN under an idempotency key": Bad(
+            [*SFN, "--state-machine-arn", f"nightly,{MACHINE}", "--idempotency-key", "k1"],
+            [f"'nightly' and '{MACHINE}' name the same target"],
+        ),
+        # -- credentials that would silently change account
+        "lambda: an empty profile name": Bad(
+            [*LAMBDA, *fn, "--aws-profile", ""], ["'--aws-profile'", "must not be empty"]
+        ),
+        "sfn list: a typed key id with the environment's secret": Bad(
+            [*SFN_LIST, "--aws-access-key-id", "AKIAEXAMPLETYPED"],
+            ["keys given half", "AWS_SECRET_ACCESS_KEY"],
+        ),
+        "sagemaker: a typed secret with the environment's key id": Bad(
+            [*SAGEMAKER, *pl, "--aws-secret-access-key", "typed-secret-0123456789"],
+            ["keys given half", "AWS_ACCESS_KEY_ID"],
+            hides=["typed-secret-0123456789"],
+        ),
+        "lambda: AWS_DEFAULTS_MODE unknown": Bad(
+            [*LAMBDA, *fn], ["AWS_DEFAULTS_MODE", "garbage"], env={"AWS_DEFAULTS_MODE": "garbage"}
+        ),
+        # -- a password in a URL is never echoed, however short
+        "lambda: an endpoint URL with a password and a bad port": Bad(
+            [*LAMBDA, *fn, "--endpoint-url", "http://robot:pw@127.0.0.1:99999"],
+            ["'http://robot:****@127.0.0.1:99999' has an invalid port"],
+            hides=[":pw@"],
+        ),
+        # -- a single-valued option given twice: which was meant cannot be told
+        "lambda: --payload twice": Bad(
+            [*LAMBDA, *fn, "--payload", "{}", "--payload", '{"a": 1}'], ["--payload is given twice"]
+        ),
+        "sfn: --timeout-minutes twice": Bad(
+            [*SFN, *sm, "--timeout-minutes", "5", "--timeout-minutes=1e-9"],
+            ["--timeout-minutes is given twice"],
+        ),
+        "sagemaker: a parameter given twice": Bad(
+            [*SAGEMAKER, *pl, "--parameter", "A=1", "--parameter", "A=2"],
+            ["parameter 'A' is given twice"],
+        ),
     }
 
 
@@ -508,3 +573,55 @@ def test_standard_input_is_not_waited_on_when_another_usage_error_exists(
     assert time.monotonic() - began < 30
     assert aws_faults.count() == 0
     ledger.record("6", faults=1, targets=0, duplicates=0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["aws-lambda-invoke", "--function-name", "report", "--payload-file", "-"],
+        ["aws-stepfunctions-start-execution", "--state-machine-arn", MACHINE, "--input-file", "-"],
+    ],
+    ids=["lambda", "sfn"],
+)
+def test_standard_input_closed_is_one_line(args, script_env, aws_faults, ledger):
+    """``<&-``: Python has no sys.stdin (before: a traceback, 'NoneType' object has no
+    attribute 'read', exit 1)."""
+    command = " ".join([_script(), "run", *args])
+    completed = subprocess.run(
+        ["sh", "-c", f"exec {command} <&-"],
+        env=script_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2, completed.stderr
+    [line] = completed.stderr.splitlines()
+    assert line.startswith("Error: invalid value for '--")
+    assert line.endswith("standard input is closed: pipe the input in, or name a file")
+    assert completed.stdout == ""
+    assert aws_faults.count() == 0
+    ledger.record("6", faults=1, targets=0, duplicates=0)
+
+
+@pytest.mark.parametrize(
+    ("command", "variable"),
+    [("fivetran-sync", "FIVETRAN_BASE_URL"), ("airbyte-sync", "AIRBYTE_BASE_URL")],
+)
+def test_a_base_url_password_is_masked_in_the_error(command, variable):
+    """A base URL holding credentials is refused; the error quoted the password (before)."""
+    option = "--connector-id" if command == "fivetran-sync" else "--connection-id"
+    result = run_cli(
+        ["run", command, option, "e735894a-e773-4938-969f-45f53957b75b"],
+        env={
+            variable: "http://robot:pw-7c1e@127.0.0.1:9",
+            "FIVETRAN_API_KEY": "key-0123",
+            "FIVETRAN_API_SECRET": "secret-0123",
+            "AIRBYTE_CLIENT_ID": "client-0123",
+            "AIRBYTE_CLIENT_SECRET": "secret-0123",
+        },
+    )
+    assert result.exit_code == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert "http://robot:****@127.0.0.1:9" in line
+    assert "pw-7c1e" not in result.stdout + result.stderr

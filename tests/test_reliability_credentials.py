@@ -113,9 +113,9 @@ def test_refused_credentials_on_a_list_are_one_line_with_the_aws_code(
     code, message, _, _ = REFUSALS[kind]
     result = run_cli(["run", command])
     assert result.exit_code == 1
-    [line] = [x for x in result.stderr.splitlines() if x.startswith("Error: ")]
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("❌ AWS Error: ")]
     assert result.stderr.rstrip().endswith(line)  # after the list's heading, one error line
-    assert f"{code}: {message}" in line
+    assert line.startswith(f"❌ AWS Error: {code} - ") and message in line  # the spec's shape
     assert len(aws_faults.requests) == 1
     ledger.record("7", proxy=aws_faults, targets=0, duplicates=0)
 

@@ -202,3 +202,18 @@ def test_lambda_refuses_a_typed_key_and_warns_once_about_one_from_the_environmen
     assert from_env.stderr.count("PARADIME_IDEMPOTENCY_KEY is set, but aws-lambda-invoke") == 1
     assert len(emulators.lambda_.invoked()) == 2
     ledger.record("11", targets=2, duplicates=emulators.duplicate_invocations())
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["fivetran-sync", "airbyte-sync", "aws-stepfunctions-start-execution", "aws-lambda-invoke"],
+)
+def test_the_key_help_promises_nothing_the_provider_contradicts(command: str) -> None:
+    """The generic text promised "starts nothing ... reports how it ended" above a provider
+    text saying a rerun starts a new sync (before)."""
+    from paradime.testing import run_cli
+
+    text = " ".join(run_cli(["run", command, "--help"]).stdout.split())
+    key_help = text[text.index("--idempotency-key KEY") :]
+    assert "starts nothing" not in key_help
+    assert "reports how it ended once it has" not in key_help

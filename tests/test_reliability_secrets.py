@@ -196,3 +196,105 @@ def test_refreshed_credentials_never_appear_at_debug_level(
     assert (tokens_in_clear, leaked) == (0, 0), f"{tokens_in_clear} of {len(sets)} tokens in clear"
     assert "ASIAREFRESHEDKEY0001" not in output  # the key id of Credential=... too
     ledger.record("8", faults=len(sets), targets=6, duplicates=0, secrets_leaked=leaked)
+
+
+# -- passwords in URLs, headers in transport logs ---------------------------------------------
+def test_a_url_password_is_masked_in_rows_and_progress(aws_faults: Any, ledger: Any) -> None:
+    """``--endpoint-url http://user:pw@host``: the row's error and the retry lines quoted the
+    URL whole (before: ``pw`` printed). The password is masked however short, the user stays."""
+    from paradime.testing import run_cli
+
+    result = run_cli(
+        [
+            "run",
+            "aws-lambda-invoke",
+            "--function-name",
+            "report",
+            "--endpoint-url",
+            "http://robot:pw@127.0.0.1:9",
+            "--timeout-minutes",
+            "0.02",
+            "--json",
+        ]
+    )
+    assert result.exit_code == 1
+    out = result.stdout + result.stderr
+    assert "http://robot:****@127.0.0.1:9" in out
+    assert ":pw@" not in out
+    ledger.record("8", faults=1, targets=1, duplicates=0, secrets_leaked=out.count(":pw@"))
+
+
+@pytest.mark.parametrize("log_format", ["console", "json"])
+def test_response_headers_are_not_logged_at_debug_level(
+    log_format: str, monkeypatch: pytest.MonkeyPatch, ledger: Any
+) -> None:
+    """httpcore logs every response header at debug level (before: a ``Set-Cookie`` value
+    was printed in both log formats)."""
+    from paradime.testing import run_cli
+    from paradime_fivetran.testing import FakeFivetran
+
+    cookie = "session=c00kie-value-9d1f"
+    answer = FakeFivetran.answer
+
+    def with_cookie(self: Any, request: Any) -> Any:
+        answered = answer(self, request)
+        if answered is not None:
+            answered = (answered[0], answered[1], {**answered[2], "Set-Cookie": cookie})
+        return answered
+
+    monkeypatch.setattr(FakeFivetran, "answer", with_cookie)
+    with FakeFivetran() as fake:
+        fake.add_connector("orders", sync_seconds=0.1)
+        args = ["fivetran-sync", "--connector-id", "orders", "--log-level", "debug"]
+        result = run_cli(
+            ["run", *args, "--log-format", log_format],
+            env=fake.env,
+        )
+    assert result.exit_code == 0, result.stderr
+    assert "receive_response_headers" in result.stderr  # the event stays
+    assert "c00kie-value" not in result.stdout + result.stderr
+    leaked = result.stderr.count("c00kie")
+    ledger.record("8", faults=1, targets=1, duplicates=0, secrets_leaked=leaked)
+
+
+# -- redaction keeps the document ----------------------------------------------------------
+def test_redaction_of_a_word_like_secret_keeps_the_commands_words_and_json_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Self-managed Airbyte with its reference credentials, airbyte/password (before: the user
+    name was registered as a secret, so stdout read ``"command": "****-sync"`` and the list
+    heading ``****-list-connections``; masking the final text rewrote JSON keys and shifted the
+    table's columns). The password, a common word, still never appears in a value."""
+    import paradime_airbyte.testing
+    from paradime.testing import run_cli
+    from paradime_airbyte.testing import FakeAirbyte
+
+    monkeypatch.setattr(paradime_airbyte.testing, "CLIENT_ID", "airbyte")
+    monkeypatch.setattr(paradime_airbyte.testing, "CLIENT_SECRET", "password")
+    with FakeAirbyte(server_auth=True) as fake:
+        orders = fake.add_connection("airbyte_password_conn")
+        env = {**fake.env, "AIRBYTE_CLIENT_ID": "airbyte", "AIRBYTE_CLIENT_SECRET": "password"}
+        common = ["--use-server-auth"]
+        synced = run_cli(
+            ["run", "airbyte-sync", "--connection-id", orders.connection_id, *common, "--json"],
+            env=env,
+        )
+        table = run_cli(
+            ["run", "airbyte-sync", "--connection-id", orders.connection_id, *common], env=env
+        )
+        listed = run_cli(["run", "airbyte-list-connections", *common, "--json"], env=env)
+    assert synced.exit_code == 0, synced.stderr
+    document = synced.json
+    assert document["command"] == "airbyte-sync"
+    row = document["results"][0]
+    assert row["target"] == orders.connection_id
+    assert "password" not in json.dumps(row)
+    assert table.exit_code == 0, table.stderr
+    assert "password" not in table.stdout
+    [line] = [line for line in table.stdout.splitlines() if line.startswith(orders.connection_id)]
+    assert line.split()[1:3] == ["✅", "SUCCESS"]  # the columns in place
+    assert listed.exit_code == 0, listed.stderr
+    assert "airbyte-list-connections" in listed.stderr
+    names = [r.get("name") for r in json.loads(listed.stdout)]
+    assert names == ["airbyte_****_conn"]
+    assert "password" not in listed.stdout + listed.stderr

@@ -141,3 +141,54 @@ def test_shell_completion_offers_provider_commands_and_options(scripted_env):
         text=True,
     )
     assert "plain,--cancel-on-exit" in options.stdout.splitlines()
+
+
+# -- output the stream cannot carry --------------------------------------------------------
+@pytest.mark.parametrize(
+    "encoding",
+    [
+        {"PYTHONIOENCODING": "ascii"},
+        {"PYTHONIOENCODING": "latin-1"},
+        {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
+    ],
+    ids=["ascii", "latin-1", "c-locale"],
+)
+@pytest.mark.parametrize(("jobs", "code"), [("sync,ok", 0), ("sync,rejected", 1)])
+def test_output_an_encoding_cannot_hold_is_written_in_words_and_exits_by_the_runs(
+    scripted_env, encoding, jobs, code
+):
+    """Before: UnicodeEncodeError on the table's emoji, a traceback, exit 1, empty stdout."""
+    env = {k: v for k, v in scripted_env.items() if not k.startswith(("LC_", "PYTHONIO"))}
+    env.update(encoding)
+    done = subprocess.run(
+        [PARADIME, "run", "scripted-run", "--job", jobs], env=env, capture_output=True
+    )
+    assert done.returncode == code, done.stderr
+    stdout, stderr = done.stdout.decode("ascii"), done.stderr.decode("ascii")
+    assert "Traceback" not in stderr
+    assert "sync                                     SUCCESS " in stdout
+    assert "OK [sync] Answered successfully" in stderr
+    assert "\\u" not in stderr and "\\U" not in stderr  # words, not escapes
+
+
+@pytest.mark.parametrize(
+    ("redirect", "reason"),
+    [(">&-", "it is closed"), (">/dev/full", "No space left on device")],
+    ids=["closed", "full"],
+)
+@pytest.mark.parametrize("as_json", [[], ["--json"]], ids=["table", "json"])
+def test_a_result_that_cannot_be_written_is_one_line_with_the_run_ids_and_exit_74(
+    scripted_env, redirect, reason, as_json
+):
+    """Before: AttributeError (closed) or OSError at exit (full), a traceback, exit 1 or 120."""
+    args = " ".join([PARADIME, "run", "scripted-run", "--job", "sync,ok", *as_json])
+    done = subprocess.run(
+        ["sh", "-c", f"exec {args} {redirect}"], env=scripted_env, capture_output=True, text=True
+    )
+    assert done.returncode == 74, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert line == (
+        f"Error: the result could not be written to standard output ({reason}); exit 74; "
+        "run ids: sync sync-1, ok run-ok"
+    )

@@ -130,7 +130,9 @@ def test_a_bad_key_is_a_usage_error_naming_where_it_came_from(scripted, given, p
 def test_the_help_says_what_the_key_does_for_the_command(scripted):
     text = " ".join(run_cli(["run", "scripted-run", "--help"]).stdout.split())
     assert "--idempotency-key KEY" in text
-    assert "Start each target's run at most once per key" in text
+    assert "For a scheduler's retries: run again with the same key" in text
+    # Nothing every provider cannot keep (some start a new run once the keyed one ended).
+    assert "starts nothing" not in text
     assert "The scripted system keeps each run under its token." in text
     assert "PARADIME_IDEMPOTENCY_KEY" in text
 

@@ -319,3 +319,32 @@ def test_a_message_given_with_a_started_run_is_shown(scripted):
     result = run_cli(["run", "scripted-run", "--job", "joined"], env={"NO_COLOR": "1"})
     assert result.exit_code == 0, result.stderr
     assert "[joined] joined the run already in progress" in result.stderr
+
+
+def test_a_synchronous_run_ending_under_live_progress_says_completed_successfully(
+    scripted, monkeypatch
+):
+    """The spec's last line for what ends under LIVE PROGRESS (before: "Invocation successful"
+    there too, the trigger block's words); one that answered in its trigger block keeps them."""
+    from paradime import output
+    from paradime.testing import progress_lines
+
+    monkeypatch.setattr(output, "STILL_RUNNING_EVERY_S", 0.05)
+    result = run("--job", "sync,slow-2-sync")
+    assert result.exit_code == 0, result.stderr
+    lines = progress_lines(result.stderr)
+    live = lines.index("⚡ LIVE PROGRESS")
+    assert "✅ [sync] Answered successfully (0m 0s) run_id=sync-1" in lines[:live]
+    assert lines[-1] == "✅ [slow-2-sync] Completed successfully (0m 2s) run_id=sync-1"
+
+
+def test_an_arn_target_shows_its_name_first_and_the_arn_where_ids_go(scripted):
+    """A Step Functions ARN broke its row onto two lines (before); the JSON keeps the target."""
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:nightly-warehouse-load-sync"
+    result = run("--job", arn)
+    assert result.exit_code == 0, result.stderr
+    [row] = [line for line in result.stdout.splitlines() if "SUCCESS" in line]
+    assert row.startswith("nightly-warehouse-load-sync ")
+    assert f"  {arn}  sync-1" in row
+    assert arn not in result.stdout.replace(row, "")
+    assert json.loads(run("--job", arn, "--json").stdout)["results"][0]["target"] == arn

@@ -293,6 +293,11 @@ class TargetOption:
     Core accepts it repeated and comma-separated, keeps the order, drops duplicates with a
     warning, and rejects an empty list or an empty name. ``validate`` checks one target before any
     remote call (raise :class:`UsageError`) and may return a normalised spelling.
+
+    ``canonical`` gives what identifies a (validated) target, from it and the command's parsed
+    option values: a tuple of parts, ``None`` for a part that cannot be known without a remote
+    call (the account a bare name resolves in). Two spellings whose parts agree, ``None``
+    agreeing with anything, are one target: a usage error naming both, before any call.
     """
 
     name: str
@@ -300,6 +305,7 @@ class TargetOption:
     metavar: str = "NAME"
     aliases: tuple[str, ...] = ()
     validate: Callable[[str], str] | None = None
+    canonical: Callable[[str, Mapping[str, Any]], tuple[str | None, ...]] | None = None
 
     @property
     def key(self) -> str:

@@ -173,9 +173,15 @@ def _exit(code: int) -> NoReturn:
     reads. Everything is written by then, so flush and leave without the teardown."""
     import threading
 
-    if not any(t.daemon and t.is_alive() for t in threading.enumerate()):
+    log = sys.modules.get("paradime.log")
+    lost = log is not None and log.output_lost() is not None
+    # A result that could not be written is still buffered: the interpreter's own flush at
+    # exit would print a traceback and exit 120 instead.
+    if not lost and not any(t.daemon and t.is_alive() for t in threading.enumerate()):
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started closed (>&-)
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: nothing more can reach it
@@ -196,9 +202,9 @@ def invoke(argv: Sequence[str] | None = None) -> int:
         hint = ""
         if exc.ctx is not None and exc.ctx.command is not cli:
             hint = f" (see '{exc.ctx.command_path} --help')"
-        from paradime.log import REDACTOR
+        from paradime.log import write_error
 
-        click.echo(REDACTOR(f"Error: {' '.join(message.split())}{hint}"), err=True)
+        write_error(f"Error: {' '.join(message.split())}{hint}")
         return 2
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
@@ -211,6 +217,7 @@ def invoke(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         click.echo(f"Error: {exc.format_message()}", err=True)
         return exc.exit_code
-    if isinstance(result, int):
-        return result
-    return 0
+    code = result if isinstance(result, int) else 0
+    from paradime import log
+
+    return log.OUTPUT_LOST_EXIT if log.report_lost_output() and code == 0 else code

@@ -33,6 +33,7 @@ class NoEchoCommand(click.Command):
     before a token)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        self._refuse_repeats(ctx, args)
         allowed = ctx.allow_extra_args
         ctx.allow_extra_args = True
         rest = super().parse_args(ctx, args)
@@ -45,6 +46,30 @@ class NoEchoCommand(click.Command):
                 "secret: is an option name missing before a value?"
             )
         return rest
+
+    def _refuse_repeats(self, ctx: click.Context, args: list[str]) -> None:
+        """A single-valued option typed twice (``--timeout-minutes 5 --timeout-minutes 1e-9``)
+        is refused: click would keep the last, silently, and which was meant cannot be told."""
+        takes_value: dict[str, click.Option | None] = {}  # None: repeatable
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option) and not param.is_flag and not param.count:
+                for name in param.opts:
+                    takes_value[name] = None if param.multiple else param
+        seen: dict[str, str] = {}
+        index = 0
+        while index < len(args):
+            name, eq, _ = args[index].partition("=")
+            if args[index] == "--":
+                break
+            if name in takes_value:
+                single = takes_value[name]
+                if single is not None and single.name is not None:
+                    if single.name in seen:
+                        ctx.fail(f"{name} is given twice; give it once")
+                    seen[single.name] = name
+                index += 0 if eq else 1  # its value, whatever it looks like
+            index += 1
+        return None
 
 
 def log_options() -> list[click.Option]:
@@ -181,11 +206,12 @@ def _engine_params(command: TriggerCommand) -> list[click.Option]:
 def idempotency_help(command: TriggerCommand) -> str:
     """The help of ``--idempotency-key``: what it promises, then what it does for ``command``."""
     if command.idempotent:
+        # Only what holds for every provider: what a rerun under the key finds is the
+        # provider's to say (some services forget a run once it has ended).
         text = (
-            "Start each target's run at most once per key: run again with the same key, command "
-            "and targets (a scheduler's retry), this command starts nothing, attaches to each "
-            "run while it runs and reports how it ended once it has. A different input under "
-            "the same key is a usage error (exit 2); a new key starts new runs."
+            "For a scheduler's retries: run again with the same key, command and targets, and "
+            "this command does not start a run the service can tell was started under the key; "
+            "what it can tell follows. A new key starts new runs."
         )
     else:
         text = (

@@ -67,6 +67,8 @@ def read_input(path: str, max_bytes: int, limit: str | None = None) -> InputText
     source = source_name(path)
     try:
         if path == STDIN:
+            if sys.stdin is None:  # started with standard input closed (<&-)
+                raise UsageError("standard input is closed: pipe the input in, or name a file")
             stream = getattr(sys.stdin, "buffer", None)
             if stream is not None:
                 raw = stream.read(max_bytes + 4)

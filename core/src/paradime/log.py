@@ -15,6 +15,8 @@ debug log, an exception message or a repr.
 
 from __future__ import annotations
 
+import codecs
+import functools
 import json
 import logging
 import os
@@ -65,6 +67,8 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, self.MASK)
+        if "@" in text:  # a password in a URL (http://user:pw@host), however short
+            text = URL_PASSWORD.sub(self._masked, text)
         for pattern in self._patterns:
             text = pattern.sub(self._masked, text)
         return text
@@ -78,6 +82,41 @@ class Redactor:
 
 
 REDACTOR = Redactor()
+# The password of a URL's userinfo; the user name is not a secret and stays readable.
+URL_PASSWORD = re.compile(r"(?<=://)[^\s/?#@:]*:(?P<secret>[^\s/?#@]+)@")
+
+
+def add_url_password(value: object) -> None:
+    """Register the password of a URL's userinfo (``http://user:pw@host``) as a secret, in
+    the spellings other lines may use (percent-decoded)."""
+    if not isinstance(value, str) or "@" not in value:
+        return
+    import urllib.parse
+
+    try:
+        password = urllib.parse.urlsplit(value.strip()).password
+    except ValueError:
+        return
+    if password:
+        REDACTOR.add(password)
+        REDACTOR.add(urllib.parse.unquote(password))
+
+
+class _NoHeaders(logging.Filter):
+    """Libraries' debug lines that list response headers (httpcore's trace of
+    ``receive_response_headers``, botocore's ``Response headers``) keep their event, not the
+    headers: a ``Set-Cookie`` or a token a service sends back is never written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(("httpcore", "httpx", "botocore", "urllib3")):
+            return True
+        message = record.getMessage()
+        head, found, _ = message.partition(" return_value=")
+        if found and "headers" in head:
+            record.msg, record.args = f"{head} (headers not shown)", ()
+        elif message.startswith("Response headers:"):
+            record.msg, record.args = "Response headers not shown", ()
+        return True
 
 
 def written_forms(secret: str) -> set[str]:
@@ -190,12 +229,7 @@ class _StreamLogger:
         self.lock = lock
 
     def msg(self, message: str) -> None:
-        with self.lock:
-            try:
-                self.stream.write(message + "\n")
-                self.stream.flush()
-            except (BrokenPipeError, ValueError):
-                pass
+        write_to(self.stream, message + "\n")
 
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
@@ -268,13 +302,132 @@ class BoundLogger:
 
 
 def _write_line(line: str) -> None:
-    stream = _config.get("stream") or sys.stderr
+    write_to(_config.get("stream") or sys.stderr, line + "\n")
+
+
+# What a stream that cannot encode emoji (PYTHONIOENCODING=ascii, LC_ALL=C) reads instead.
+EMOJI_WORDS = {
+    "✅": "OK",
+    "❌": "ERROR",
+    "⏰": "TIMEOUT",
+    "🛑": "STOP",
+    "⚠️": "WARNING",
+    "⚠": "WARNING",
+    "🚀": "START",
+    "🔄": "RUNNING",
+    "🔗": "ATTACHED",
+    "📝": "NOTE",
+    "⚡": "",
+    "ℹ️": "INFO",
+    "ℹ": "INFO",
+    "🔍": "DEBUG",
+    "🐢": "SLOW",
+    "📊": "",
+    "📋": "",
+    "🐙": "",
+    "🧠": "",
+    "🔀": "",
+    "📜": "",
+    "…": "...",
+    "→": "->",
+    "≤": "<=",
+}
+# The exit code of a command whose result could not be written to standard output (closed, or
+# a full disk): the runs happened, their ids are on stderr (sysexits' EX_IOERR).
+OUTPUT_LOST_EXIT = 74
+_lost: dict[str, str] = {}
+
+
+def encodable(text: str, stream: Any) -> str:
+    """``text`` as ``stream``'s encoding can carry it: emoji become words, any other character
+    it has no code for becomes ``?``."""
+    encoding = _codec(getattr(stream, "encoding", None) or "utf-8")
+    if encoding.startswith("utf"):
+        return text
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        pass
+    for emoji, word in EMOJI_WORDS.items():
+        text = text.replace(emoji, word)
+    # Stripped: a word replaced an emoji at the start of a heading ("📊 RESULTS").
+    lines = (line.strip(" ") if line[:1] == " " else line for line in text.split("\n"))
+    return "\n".join(lines).encode(encoding, "replace").decode(encoding)
+
+
+@functools.lru_cache(maxsize=8)
+def _codec(encoding: str) -> str:
+    """The codec's own name (``ANSI_X3.4-1968`` is ``ascii``); ASCII for an unknown one."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return "ascii"
+
+
+def can_encode(text: str, stream: Any) -> bool:
+    """True when ``stream`` (or standard output, when None) can write ``text`` as it is."""
+    return encodable(text, stream) == text
+
+
+def write_to(stream: Any, text: str, *, result: bool = False) -> bool:
+    """Write ``text`` to ``stream`` and flush it, in what its encoding can carry. Never raises:
+    a pipe closed by its reader (``| head``) is ignored; a stream that cannot be written (closed,
+    ``>&-``; a full disk, ``>/dev/full``) is remembered when it held the ``result``
+    (:func:`output_lost`). False when the text did not reach it."""
     with _WRITE_LOCK:
         try:
-            stream.write(line + "\n")
+            if stream is None:
+                raise OSError("it is closed")
+            stream.write(encodable(text, stream))
             stream.flush()
-        except (BrokenPipeError, ValueError):
-            pass
+            return True
+        except BrokenPipeError:
+            return False
+        except (OSError, ValueError) as exc:
+            if result:
+                _lost.setdefault("stdout", getattr(exc, "strerror", None) or str(exc) or "closed")
+            return False
+
+
+def output_lost() -> str | None:
+    """Why standard output could not be written, when it could not; else None."""
+    return _lost.get("stdout")
+
+
+def report_lost_output(run_ids: str = "") -> bool:
+    """When the result could not be written to standard output, say so once on stderr, with
+    ``run_ids`` (what a scheduler needs to find the runs); True when it could not."""
+    lost = output_lost()
+    if lost is None:
+        return False
+    if not _lost.get("reported"):
+        _lost["reported"] = "yes"
+        ids = f"; run ids: {run_ids}" if run_ids else ""
+        write_error(
+            f"Error: the result could not be written to standard output ({lost}); "
+            f"exit {OUTPUT_LOST_EXIT}{ids}"
+        )
+    return True
+
+
+def write_error(text: str) -> None:
+    """One line on stderr, redacted, whatever the log settings (errors, usage errors)."""
+    write_to(sys.stderr, REDACTOR(text) + "\n")
+
+
+class _SafeStream:
+    """The stream of library log records: :func:`write_to` (never a "Logging error")."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.encoding = getattr(stream, "encoding", None)
+
+    def write(self, text: str) -> None:
+        write_to(self.stream, text)
+
+    def flush(self) -> None:
+        pass
 
 
 class _ConsoleFormatter(logging.Formatter):
@@ -315,6 +468,7 @@ def configure(
 ) -> None:
     """Configure paradime's lines and the stdlib root logger. Later calls reconfigure."""
     stream = stream or sys.stderr
+    _lost.clear()  # a command run in-process after another (tests) starts with its own output
     level_name = resolve_level(level)
     fmt_name = resolve_format(fmt)
     colour = fmt_name == "console" and use_colour(stream)
@@ -323,12 +477,13 @@ def configure(
     formatter = _json_formatter(stream, numeric) if fmt_name == "json" else _ConsoleFormatter()
 
     # Libraries (botocore, urllib3) log through the stdlib: same renderer, same redaction.
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(_SafeStream(stream))
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "_paradime", False):
             root.removeHandler(old)
+    handler.addFilter(_NoHeaders())
     handler._paradime = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     # Library INFO chatter ("Found credentials in ...") is noise unless debugging.
@@ -353,19 +508,10 @@ def write_stderr(text: str) -> None:
     info level or below (they are progress, like info lines)."""
     if not is_console() or _config["level"] not in ("debug", "info"):
         return
-    stream = _config.get("stream") or sys.stderr
-    with _WRITE_LOCK:
-        try:
-            stream.write(REDACTOR(text) + "\n")
-            stream.flush()
-        except (BrokenPipeError, ValueError):
-            pass
+    write_to(_config.get("stream") or sys.stderr, REDACTOR(text) + "\n")
 
 
-def write_stdout(text: str) -> None:
-    """The command's result on stdout, redacted."""
-    try:
-        sys.stdout.write(REDACTOR(text) + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass
+def write_stdout(text: str, *, redacted: bool = False) -> None:
+    """The command's result on stdout, redacted (``redacted``: its values already were, one by
+    one, so that the document's keys and the command's own words stay as written)."""
+    write_to(sys.stdout, (text if redacted else REDACTOR(text)) + "\n", result=True)

@@ -11,7 +11,9 @@ The result is a table, or with ``--json`` one JSON document with the same keys f
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import shutil
 import textwrap
 import threading
@@ -114,9 +116,17 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def status_cell(status: RunStatus) -> str:
-    """``✅ SUCCESS``: the console's word for a status."""
-    return f"{STATUS_EMOJI[status]} {STATUS_WORD[status]}"
+def status_cell(status: RunStatus, emoji: bool = True) -> str:
+    """``✅ SUCCESS``: the console's word for a status (the word alone without ``emoji``)."""
+    return f"{STATUS_EMOJI[status]} {STATUS_WORD[status]}" if emoji else STATUS_WORD[status]
+
+
+def stdout_has_emoji() -> bool:
+    """Whether standard output's encoding holds the status emojis (not under
+    ``PYTHONIOENCODING=ascii`` or a C locale): else the table says words alone."""
+    import sys
+
+    return log.can_encode("".join(STATUS_EMOJI.values()), sys.stdout)
 
 
 class Reporter:
@@ -254,7 +264,8 @@ class Reporter:
         took = format_clock(result.duration_s)
         detail = f" - {error}" if error else ""
         if status is RunStatus.SUCCEEDED:
-            if result.target in self._waited:
+            # Under LIVE PROGRESS, the spec's words, whether or not its trigger call answered.
+            if result.target in self._waited or self._live:
                 return f"Completed successfully ({took})"
             return f"{fill(self.display.succeeded_at_trigger, target=result.target)} ({took})"
         if status is RunStatus.ERROR:
@@ -367,7 +378,11 @@ def results_document(command: str, results: Sequence[RunResult], ok: bool) -> di
 
 
 def print_results_json(command: str, results: Sequence[RunResult], ok: bool) -> None:
-    log.write_stdout(json_text(results_document(command, results, ok)))
+    """The ``--json`` document: the results' values redacted one by one, never its keys nor
+    the command's name (a short secret that is also a word would rewrite them)."""
+    document = results_document(command, results, ok)
+    document["results"] = _finite(document["results"], log.REDACTOR)
+    log.write_stdout(json_text(document, log.REDACTOR), redacted=True)
 
 
 def print_results_table(
@@ -377,7 +392,9 @@ def print_results_table(
     headings, then the product's columns (duration, run id or error)."""
     display = display or TriggerDisplay()
     width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 200))
-    longest = max([len(display.target_header)] + [len(r.target) for r in results])
+    longest = max(
+        [len(display.target_header)] + [len(arn_name(r.target) or r.target) for r in results]
+    )
     target_w = max(TARGET_WIDTH, min(longest, TARGET_WIDTH_MAX))
     fixed = target_w + 1 + STATUS_WIDTH + 1 + 9 + 2
     detail_w = max(DETAIL_WIDTH_MIN, width - fixed)
@@ -391,14 +408,31 @@ def print_results_table(
         f"{'-' * target_w} {'-' * STATUS_WIDTH} {'-' * 9}  {'-' * 14}",
     ]
     indent = " " * fixed
+    emoji = stdout_has_emoji()
+    redact = log.REDACTOR
     for r in results:
         # Targets and run ids are never cut: they are what a reader searches for. A target too
         # long for its column gets a line of its own; a long run id runs past the column.
+        # Values are redacted one by one, so the headings and the columns stay as built.
+        r = dataclasses.replace(
+            r,
+            target=redact(r.target),
+            run_id=redact(r.run_id) if r.run_id else r.run_id,
+            error=redact(r.error) if r.error else r.error,
+            output=_finite(r.output, redact),
+        )
         target = r.target
+        first = r.run_id or ""
+        name = arn_name(target)
+        if name is not None:
+            # An ARN would break the row: its name goes first, the ARN where ids go (a run id
+            # that is an ARN, as an execution's, names the target's region and account too).
+            target = name
+            if not first.startswith("arn:"):
+                first = f"{r.target}  {first}".rstrip()
         if len(target) > target_w:
             lines.append(target)
             target = ""
-        first = r.run_id or ""
         more: list[str] = []
         if r.error:
             # The error is why the row is not green: never cut it; wrap it under the run id.
@@ -423,7 +457,7 @@ def print_results_table(
             else:
                 more = [_ellipsis(f"output: {output}", detail_w)]
         lines.append(
-            f"{_pad(target, target_w)} {_pad(status_cell(r.status), STATUS_WIDTH)} "
+            f"{_pad(target, target_w)} {_pad(status_cell(r.status, emoji), STATUS_WIDTH)} "
             f"{format_duration(r.duration_s):>9}  {first}".rstrip()
         )
         lines.extend(f"{indent}{line}" for line in more)
@@ -432,15 +466,27 @@ def print_results_table(
         counts[r.status.value] = counts.get(r.status.value, 0) + 1
     lines.append(RULE)
     lines.append(", ".join(f"{n} {status.lower()}" for status, n in counts.items()))
-    log.write_stdout("\n".join(lines))
+    log.write_stdout("\n".join(lines), redacted=True)
+
+
+def arn_name(target: str) -> str | None:
+    """The resource name of an ARN target (``...:stateMachine:nightly`` is ``nightly``,
+    ``...:function:f1:live`` is ``f1:live``); None for a target that is not an ARN."""
+    parts = target.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    kind_and_name = re.split(r"[:/]", parts[5], maxsplit=1)
+    return kind_and_name[1] if len(kind_and_name) == 2 and kind_and_name[1] else None
 
 
 def print_rows(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], as_json: bool) -> None:
     """Print a list command's rows: a table, or a JSON array with the column keys."""
+    redact = log.REDACTOR
     if as_json:
-        log.write_stdout(json_text([dict(row) for row in rows]))
+        document = _finite([dict(row) for row in rows], redact)
+        log.write_stdout(json_text(document, redact), redacted=True)
         return
-    cells = [[_cell(row.get(c.key)) for c in columns] for row in rows]
+    cells = [[redact(_cell(row.get(c.key))) for c in columns] for row in rows]
     widths = [
         min(max([len(c.header)] + [len(cell[i]) for cell in cells]), 80)
         for i, c in enumerate(columns)
@@ -451,7 +497,7 @@ def print_rows(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], as_
         padded = (f"{_ellipsis(v, w):<{w}}" for v, w in zip(cell, widths, strict=False))
         lines.append("  ".join(padded).rstrip())
     lines.append(f"({len(rows)} {'row' if len(rows) == 1 else 'rows'})")
-    log.write_stdout("\n".join(lines))
+    log.write_stdout("\n".join(lines), redacted=True)
 
 
 def _cell(value: Any) -> str:
@@ -466,17 +512,24 @@ def _cell(value: Any) -> str:
 _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
-def json_text(document: Any) -> str:
+def json_text(document: Any, redact: Callable[[str], str] | None = None) -> str:
     """``--json`` output: standard JSON only. JSON has no NaN or infinity, yet a function's
     answer may hold them (Python's parser reads them): each is written as the string ``"NaN"``,
     ``"Infinity"`` or ``"-Infinity"``, which keeps what was returned and stays parseable."""
-    return json.dumps(_finite(document), indent=2, default=str, allow_nan=False)
+
+    def other(value: Any) -> str:  # a value JSON has no type for (a datetime): its text
+        return redact(str(value)) if redact is not None else str(value)
+
+    return json.dumps(_finite(document), indent=2, default=other, allow_nan=False)
 
 
-def _finite(value: Any) -> Any:
-    """A copy of ``value`` with non-finite floats named; iterative, for deeply nested answers."""
+def _finite(value: Any, redact: Callable[[str], str] | None = None) -> Any:
+    """A copy of ``value`` with non-finite floats named, and with ``redact`` its strings
+    (values, never keys); iterative, for deeply nested answers."""
     if isinstance(value, float):
         return _NON_FINITE.get(repr(value), value)
+    if isinstance(value, str):
+        return redact(value) if redact is not None else value
     if not isinstance(value, (dict, list, tuple)):
         return value
     root: Any = {} if isinstance(value, dict) else []
@@ -491,6 +544,8 @@ def _finite(value: Any) -> Any:
                 item = inner
             elif isinstance(item, float):
                 item = _NON_FINITE.get(repr(item), item)
+            elif isinstance(item, str) and redact is not None:
+                item = redact(item)
             if isinstance(copy, dict):
                 copy[key] = item
             else:

@@ -175,6 +175,28 @@ def parse_targets(target: TargetOption, values: Mapping[str, Any]) -> tuple[list
     return targets, warnings
 
 
+def check_same_targets(
+    target: TargetOption, targets: Sequence[str], params: Mapping[str, Any]
+) -> None:
+    """Refuse two spellings of one target (a name and its ARN): each would start a run.
+    Parts the provider cannot know offline (``None``) agree with anything."""
+    if target.canonical is None:
+        return
+    by_last: dict[str | None, list[tuple[str, tuple[str | None, ...]]]] = {}
+    for spelled in targets:
+        parts = target.canonical(spelled, params)
+        # The last part (the bare name) is always known: only those sharing it can agree.
+        same_name = by_last.setdefault(parts[-1] if parts else None, [])
+        for other, other_parts in same_name:
+            if len(parts) == len(other_parts) and all(
+                a is None or b is None or a == b for a, b in zip(parts, other_parts, strict=True)
+            ):
+                raise UsageError(
+                    f"{target.name}: '{other}' and '{spelled}' name the same target; give it once"
+                )
+        same_name.append((spelled, parts))
+
+
 def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[str, Any]:
     """Provider option values after aliases, comma splitting and each option's ``parse``.
 
@@ -182,7 +204,7 @@ def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[
     parsed after every other one, so that a usage error elsewhere is reported without waiting
     on standard input.
     """
-    from paradime.log import REDACTOR
+    from paradime.log import REDACTOR, add_url_password
 
     raw: dict[str, Any] = {}
     for option in options:
@@ -192,9 +214,10 @@ def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[
             if option.split_commas:
                 items = [part.strip() for item in items for part in item.split(",")]
             value = tuple(items)
-        if option.secret and value:
-            for item in value if isinstance(value, tuple) else (value,):
+        for item in value if isinstance(value, tuple) else (value,):
+            if option.secret and value:
                 REDACTOR.add(item)
+            add_url_password(item)  # a base or endpoint URL's userinfo
         if option.required and value in (None, (), ""):
             where = f" (or set {_envvar_names(option)})" if option.envvar else ""
             raise UsageError(f"missing option '{option.name}'{where}")
@@ -251,9 +274,9 @@ def _envvar_names(option: Option) -> str:
 # -- running ------------------------------------------------------------------------------
 def _echo_error(text: str) -> None:
     """One ``Error:`` line on stderr, redacted like every other output."""
-    from paradime.log import REDACTOR
+    from paradime import log
 
-    click.echo(REDACTOR(f"Error: {' '.join(text.split())}"), err=True)
+    log.write_error(f"Error: {' '.join(text.split())}")
 
 
 def _usage_exit(exc: UsageError) -> int:
@@ -303,6 +326,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         settings = CommonSettings.of(values, trigger=True)
         targets, warnings = parse_targets(command.target, values)
         params = parse_options(command.options, values)  # standard input last
+        check_same_targets(command.target, targets, params)
     except UsageError as exc:
         return _usage_exit(exc)
     logger = log.get_logger(command=command.name)
@@ -385,6 +409,24 @@ def collect_garbage_from_now_on() -> None:
         gc.enable()
 
 
+def _list_error(command: ListCommand, exc: RunError) -> None:
+    """A list command's failure in the words of its provider's trigger rows when the error has
+    a code (``❌ AWS Error: AccessDenied - ListFunctions: ...``); else ``Error: <message>``."""
+    from paradime import log
+    from paradime.plugins import get_manager
+
+    for other in get_manager().commands.values():
+        if not isinstance(other, TriggerCommand) or other.provider != command.provider:
+            continue
+        key = other.display.error_code_key
+        code = exc.details.get(key) if key else None
+        if code:
+            detail = " ".join(exc.message.replace(f"{code}: ", "", 1).split())
+            log.write_error(f"❌ {other.display.error_label}: {code} - {detail}")
+            return
+    _echo_error(exc.message)
+
+
 def exit_code_for(results: Sequence[RunResult], wait: bool) -> int:
     """0 when every target succeeded (or started, when not waiting), else 1."""
     ok_statuses = {RunStatus.SUCCEEDED} | (set() if wait else {RunStatus.STARTED})
@@ -397,6 +439,7 @@ def _report(
     settings: CommonSettings,
     exit_override: int | None,
 ) -> int:
+    from paradime import log
     from paradime.output import print_results_json, print_results_table
     from paradime.plugins import get_manager
 
@@ -405,7 +448,10 @@ def _report(
         print_results_json(command.name, results, ok=code == 0)
     else:
         print_results_table(results, command.display)
-    if exit_override is not None:
+    ids = ", ".join(f"{r.target} {r.run_id}" for r in results if r.run_id)
+    if log.report_lost_output(ids):
+        code = log.OUTPUT_LOST_EXIT
+    if exit_override is not None:  # a signal's code says more than a lost result
         code = exit_override
     get_manager().notify_run_finished(command=command.name, results=results, exit_code=code)
     return code
@@ -450,6 +496,7 @@ def read_list(
                     f"{exc.message} ({failures} attempts at one page; the list is incomplete, "
                     "so none of it is shown)",
                     status=exc.status,
+                    details=exc.details,
                 ) from None
             logger.warning(f"{exc.message}: reading the page again in {delay:.1f} s")
             sleep(delay)
@@ -489,7 +536,7 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
             key = command.sort_by
             rows.sort(key=lambda row: (row.get(key) is None, str(row.get(key) or "")))
     except RunError as exc:
-        _echo_error(exc.message)
+        _list_error(command, exc)
         return 1
     except Exception as exc:
         logger.debug("unexpected error", exc_info=exc)
@@ -502,4 +549,4 @@ def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
             logger.debug("lister close failed", error=str(exc))
     reporter.found(len(rows), time.monotonic() - started)
     print_rows(command.columns, rows, as_json=settings.json_output)
-    return 0
+    return log.OUTPUT_LOST_EXIT if log.report_lost_output() else 0

@@ -65,8 +65,9 @@ def test_connections_of_one_workspace(airbyte_api, airbyte):
 def test_a_listing_refused_is_one_error_line(airbyte_api, airbyte):
     result = airbyte(airbyte_api, LIST, env={"AIRBYTE_CLIENT_SECRET": "wrong-secret-value"})
     assert result.exit_code == 1
-    [line] = [x for x in result.stderr.splitlines() if x.startswith("Error: ")]  # after the heading
-    assert line.startswith("Error: could not obtain an Airbyte access token: Airbyte rejected")
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("❌ ")]  # after the heading
+    assert line.startswith("❌ Airbyte API error: ")  # the trigger rows' words
+    assert "could not obtain an Airbyte access token: Airbyte rejected" in line
     assert "wrong-secret-value" not in result.stderr
 
 

@@ -67,7 +67,7 @@ def test_access_denied_is_one_line_and_exit_1(aws_faults):
     result = run_cli(["run", "aws-lambda-list-functions"])
     assert result.exit_code == 1
     assert result.stderr.strip().endswith(
-        "Error: ListFunctions: AccessDeniedException: not authorized to perform: "
+        "❌ AWS Error: AccessDeniedException - ListFunctions: not authorized to perform: "
         "lambda:ListFunctions"
     )
     assert "Traceback" not in result.stderr

@@ -84,8 +84,8 @@ def test_a_list_throttled_beyond_retries_says_so_and_exits_one(
     result = run_cli(["run", COMMAND])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (  # after the heading and the retries
-        "Error: ListPipelines in us-east-1: ThrottlingException: Rate exceeded (6 attempts at "
-        "one page; the list is incomplete, so none of it is shown)"
+        "❌ AWS Error: ThrottlingException - ListPipelines in us-east-1: Rate exceeded (6 "
+        "attempts at one page; the list is incomplete, so none of it is shown)"
     )
     assert result.stdout == ""
 

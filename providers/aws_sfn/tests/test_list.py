@@ -58,6 +58,6 @@ def test_a_refused_listing_is_one_error_line_and_exit_one(paradime_cli, aws_faul
     result = paradime_cli(["run", LIST])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (  # after the heading
-        "Error: ListStateMachines: AccessDeniedException: "
+        "❌ AWS Error: AccessDeniedException - ListStateMachines: "
         "not authorized to perform ListStateMachines"
     )

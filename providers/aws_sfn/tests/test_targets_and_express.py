@@ -94,20 +94,19 @@ def test_an_alias_arn_is_started_as_given(start, machines, asl, aws_faults, bodi
     assert [b["stateMachineArn"] for b in bodies(aws_faults, "StartExecution")] == [alias]
 
 
-def test_the_same_machine_twice_with_one_execution_name_is_reported_once(start, machines, asl):
+def test_the_same_machine_by_name_and_by_arn_is_refused_before_any_start(start, machines, asl):
+    """Two spellings of one machine would start two executions (or, under one execution name,
+    report an error no option caused): a usage error naming both, and nothing started."""
     arn = machines.arn("slow", asl.waiting(1))
     result = start(
         "--state-machine-arn", arn, "--state-machine-arn", "slow",
         "--execution-name", "shared", "--max-concurrency", "1", "--json",
     )  # fmt: skip
-    assert result.exit_code == 1
-    assert result.statuses == {arn: "SUCCEEDED", "slow": "ERROR"}
-    second = result.json["results"][1]
-    assert second["error"] == (
-        f"'{arn}' and 'slow' are the same state machine, and --execution-name gives both one "
-        f"execution ({arn.replace('stateMachine', 'execution')}:shared), reported for '{arn}'"
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"Error: --state-machine-arn: '{arn}' and 'slow' name the same target; give it once"
     )
-    assert len(machines.executions(arn)) == 1
+    assert machines.executions(arn) == []
 
 
 def test_no_wait_reports_started_without_polling(start, machines, asl, aws_faults):

@@ -48,13 +48,14 @@ def test_an_unknown_group_or_a_refused_key_is_one_line_and_exit_1(fivetran, five
     result = fivetran_cli("fivetran-list-connectors", "--group-id", "nope")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (  # after the list's heading
-        "Error: could not list the connectors of group 'nope': not found "
+        "❌ Fivetran API error: 404 - could not list the connectors of group 'nope': not found "
         "(HTTP 404 NotFound_Connection: Group with id 'nope' doesn't exist)"
     )
     refused = fivetran_cli("fivetran-list-connectors", env={"FIVETRAN_API_SECRET": "wrong-secret"})
     assert refused.exit_code == 1
-    [line] = [x for x in refused.stderr.splitlines() if x.startswith("Error: ")]
-    assert line.startswith("Error: could not list connectors: Fivetran rejected the credentials")
+    [line] = [x for x in refused.stderr.splitlines() if x.startswith("❌ ")]
+    assert line.startswith("❌ Fivetran API error: ")
+    assert "could not list connectors: Fivetran rejected the credentials" in line
 
 
 def test_a_page_throttled_beyond_the_lists_budget_is_one_line_naming_the_wait(

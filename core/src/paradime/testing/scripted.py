@@ -6,9 +6,10 @@ console script (an entry point pointing at :data:`provider`). ``ok`` succeeds at
 cannot be triggered, ``throttle-2`` is throttled twice before it starts, ``throttle-forever``
 always is, ``hang`` never ends, ``pollerr-2`` has two failed status checks (``pollerr-forever``
 only failures), ``crash`` raises an unexpected exception, ``slow-0.3`` takes 0.3 s to trigger
-(``slow-0.3-7``: the same, under another name), ``joined`` starts with a message (as a provider
-joining a run already in progress would), ``pages-20`` asks the rate cap for 20 further requests
-in its first poll (as a poll that follows pages does) and succeeds.
+(``slow-0.3-7``: the same, under another name; ``slow-0.3-sync`` then succeeds in it),
+``joined`` starts with a message (as a provider joining a run already in progress would),
+``pages-20`` asks the rate cap for 20 further requests in its first poll (as a poll that follows
+pages does) and succeeds.
 
 For interrupts and stops: ``sigint`` sends SIGINT to this process from its trigger call (which
 then takes 1 s more and starts a run that never ends); ``poll-sigint`` sends it from its first
@@ -58,6 +59,7 @@ from paradime.api import (
     RunStatus,
     TargetOption,
     TriggerCommand,
+    TriggerDisplay,
     UsageError,
     hookimpl,
     idempotency_token,
@@ -151,7 +153,7 @@ class ScriptedRunner(Runner):
                     status=RunStatus.THROTTLED,
                     retryable=True,
                 )
-            if target == "sync":
+            if target == "sync" or target.endswith("-sync"):
                 return RunState(RunStatus.SUCCEEDED, run_id="sync-1", output={"answer": 42})
             if target == "rejected":
                 raise RunError("AccessDeniedException: not allowed", status=RunStatus.ERROR)
@@ -387,6 +389,8 @@ class ScriptedProvider:
                     Option("--secret-token", "A secret.", secret=True, envvar="SCRIPTED_TOKEN"),
                 ),
                 factory=self._factory,
+                # Its own words for a run that ended in its trigger call, as Lambda's.
+                display=TriggerDisplay(succeeded_at_trigger="Answered successfully"),
                 default_timeout_minutes=5,
                 aliases=("scripted-trigger",),
                 idempotent=True,

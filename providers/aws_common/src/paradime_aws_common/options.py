@@ -69,6 +69,9 @@ AWS_OPTIONS: tuple[Option, ...] = (
         "Named profile from the AWS config files. Given here, its credentials win over keys in "
         "the environment, as in the AWS CLI; from AWS_PROFILE, they do not.",
         envvar="AWS_PROFILE",
+        # An empty name (an unset $PROFILE in a template) would silently sign with other
+        # credentials, maybe another account's.
+        parse=_nonempty,
     ),
     Option(
         "--endpoint-url",

@@ -178,6 +178,7 @@ class AwsSession:
         # Read the config and credentials files now: a malformed one is one line, not a
         # failure of every client later.
         self._guarded(self.botocore_session.get_scoped_config)
+        self._check_defaults_mode()
         region = params.get("aws_region") or self._guarded(
             lambda: self.botocore_session.get_config_variable("region")
         )
@@ -209,6 +210,15 @@ class AwsSession:
         key_id = params.get("aws_access_key_id") or None
         secret = params.get("aws_secret_access_key") or None
         token = params.get("aws_session_token") or None
+        if key_id and secret and typed[0] != typed[1]:
+            # A typed key with the environment's secret signs with another key's secret.
+            given, other = ("--aws-access-key-id", "AWS_SECRET_ACCESS_KEY")
+            if typed[1]:
+                given, other = ("--aws-secret-access-key", "AWS_ACCESS_KEY_ID")
+            raise UsageError(
+                f"keys given half: {given} typed, its pair only in {other}; type both options, "
+                "or set both variables"
+            )
         if bool(key_id) != bool(secret):
             missing = "--aws-secret-access-key" if key_id else "--aws-access-key-id"
             raise UsageError(
@@ -224,6 +234,25 @@ class AwsSession:
             context.logger.debug("AWS_SESSION_TOKEN ignored: the access key was given as option")
             token = None
         return key_id, secret, token
+
+    def _check_defaults_mode(self) -> None:
+        """A defaults mode botocore does not know (``AWS_DEFAULTS_MODE=garbage``) fails every
+        client: a usage error now, rather than a row per target."""
+        import botocore.exceptions as bx
+
+        resolve = getattr(self.botocore_session, "_resolve_defaults_mode", None)
+        if resolve is None:  # another botocore: its clients say it
+            return
+        try:
+            self._guarded(
+                lambda: resolve(None, self.botocore_session.get_component("config_store"))
+            )
+        except SetupError as exc:
+            if isinstance(exc.__context__, bx.InvalidDefaultsMode) or "defaults mode" in str(exc):
+                mode = os.environ.get("AWS_DEFAULTS_MODE")
+                where = "AWS_DEFAULTS_MODE" if mode else "the profile's defaults_mode"
+                raise UsageError(f"invalid {where}: {str(exc).split(': ', 1)[-1]}") from None
+            raise
 
     def _session(
         self, key_id: str | None, secret: str | None, token: str | None, profile: str | None

@@ -32,7 +32,7 @@ from paradime_aws_lambda.inputs import (
     parse_payload,
     parse_payload_file,
 )
-from paradime_aws_lambda.targets import check_qualifier, validate_target
+from paradime_aws_lambda.targets import canonical_target, check_qualifier, validate_target
 
 INVOKE_OPTIONS: tuple[Option, ...] = (
     Option(
@@ -106,6 +106,7 @@ TRIGGER_COMMAND = TriggerCommand(
         metavar="FUNCTION",
         aliases=("--function-names",),
         validate=validate_target,
+        canonical=canonical_target,
     ),
     options=(*INVOKE_OPTIONS, *AWS_OPTIONS),
     factory=lazy("paradime_aws_lambda.runner:LambdaRunner"),

@@ -6,7 +6,9 @@ Checked before any AWS call, so a typo is a usage error (exit 2) rather than a f
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from paradime.api import UsageError
 from paradime_aws_common.arn import parse_arn
@@ -26,6 +28,7 @@ class FunctionRef:
     name: str  # the bare function name
     qualifier: str | None
     region: str | None  # a full ARN's region; None means the command's region
+    account: str | None = None  # an ARN's account; None means the caller's
 
 
 def check_qualifier(value: str) -> str:
@@ -56,17 +59,31 @@ def parse_function(value: str) -> FunctionRef:
     value = value.strip()
     if value.startswith("arn:"):
         arn = parse_arn(value, "lambda", "function")
+        if "/" in arn.resource:
+            # Lambda's ARNs separate the qualifier with ':'; 'f1/live' names no function.
+            raise UsageError(
+                f"'{value}' is not a Lambda function ARN (a qualifier follows ':', not '/')"
+            )
         name, qualifier = _name_and_qualifier(value, arn.resource_parts[1:])
         function_name = f"arn:{arn.partition}:lambda:{arn.region}:{arn.account}:function:{name}"
-        return FunctionRef(function_name, name, qualifier, arn.region)
+        return FunctionRef(function_name, name, qualifier, arn.region, arn.account)
     parts = value.split(":")
     if len(parts) >= 3 and parts[1] == "function":
         if not _ACCOUNT.match(parts[0]):
             raise UsageError(f"'{value}' has an invalid account id '{parts[0]}' (12 digits)")
         name, qualifier = _name_and_qualifier(value, parts[2:])
-        return FunctionRef(f"{parts[0]}:function:{name}", name, qualifier, None)
+        return FunctionRef(f"{parts[0]}:function:{name}", name, qualifier, None, parts[0])
     name, qualifier = _name_and_qualifier(value, parts)
     return FunctionRef(name, name, qualifier, None)
+
+
+def canonical_target(value: str, params: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """``TargetOption.canonical``: region, account, name and qualifier (unqualified is
+    ``$LATEST``). A name without a region is in the command's region (unknown offline when it
+    comes from a profile); one without an account in the caller's (unknown offline)."""
+    ref = parse_function(value)
+    region = ref.region or params.get("aws_region") or None
+    return (region, ref.account, ref.name, ref.qualifier or "$LATEST")
 
 
 def validate_target(value: str) -> str:

@@ -93,7 +93,8 @@ def _check_parameter(name: str, value: str, where: str) -> None:
 
 
 def parse_parameter_options(values: Iterable[str]) -> dict[str, str]:
-    """``--parameter NAME=VALUE`` (repeated) to a mapping; a repeated name keeps its last value."""
+    """``--parameter NAME=VALUE`` (repeated) to a mapping; a name given twice is refused (which
+    value was meant cannot be told)."""
     parameters: dict[str, str] = {}
     for item in values:
         name, sep, value = item.partition("=")
@@ -101,7 +102,8 @@ def parse_parameter_options(values: Iterable[str]) -> dict[str, str]:
             raise UsageError(f"'{item}' is not NAME=VALUE")
         name = name.strip()
         _check_parameter(name, value, f"'{_shorten(item)}'")
-        parameters.pop(name, None)  # a repeated name moves to its last position
+        if name in parameters:
+            raise UsageError(f"parameter '{name}' is given twice; give it once")
         parameters[name] = value
     return parameters
 

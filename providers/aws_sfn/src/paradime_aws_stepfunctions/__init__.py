@@ -22,6 +22,7 @@ from paradime.api import (
 )
 from paradime_aws_common import AWS_OPTIONS, aws_display
 from paradime_aws_stepfunctions.inputs import (
+    canonical_target,
     parse_execution_name,
     parse_input,
     parse_input_file,
@@ -84,6 +85,7 @@ TRIGGER_COMMAND = TriggerCommand(
         metavar="ARN|NAME",
         aliases=("--state-machine-arns",),
         validate=validate_target,
+        canonical=canonical_target,
     ),
     options=(*SFN_OPTIONS, *AWS_OPTIONS),
     factory=lazy("paradime_aws_stepfunctions.runner:StepFunctionsRunner"),

@@ -9,7 +9,9 @@ reaches Step Functions. This module imports no boto3: it is loaded when the comm
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from paradime.api import UsageError
 from paradime.inputs import load_json, read_input
@@ -107,6 +109,16 @@ def validate_target(value: str) -> str:
     """``TargetOption.validate``: reject a malformed name or ARN, keep the user's spelling."""
     machine_ref(value)
     return value
+
+
+def canonical_target(value: str, params: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """``TargetOption.canonical``: region, account, name and qualifier ('' for none). A name
+    is looked up in the command's region (unknown offline when it comes from a profile) and
+    the caller's account (unknown offline): it agrees with an ARN of that name there."""
+    ref = machine_ref(value)
+    if ref.arn is None:
+        return (params.get("aws_region") or None, None, ref.name, "")
+    return (ref.arn.region, ref.arn.account, ref.name, ref.qualifier or "")
 
 
 def parse_execution_name(value: str) -> str:

@@ -67,10 +67,12 @@ class Answer:
 
 
 def basic_auth_secrets(user: str, password: str) -> list[str]:
-    """Every spelling of HTTP Basic credentials that could reach a log line: each value, and
-    the encoded ``Authorization`` header value."""
+    """Every spelling of HTTP Basic credentials that could reach a log line: the password and
+    the encoded ``Authorization`` header value. The user name is not a secret (Airbyte's
+    reference one is ``airbyte``, a word of the command's own name): an option that holds a
+    secret user (an API key) declares itself secret."""
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    return [user, password, token]
+    return [password, token]
 
 
 def user_agent(product: str) -> str:
