@@ -136,7 +136,7 @@ def test_a_lost_start_answer_without_force_is_retried_and_joins_the_sync_it_bega
     assert result.exit_code == 0, result.stderr
     assert connector.started_syncs == 1
     assert len(fivetran.sync_posts("orders")) == 1  # the retry read the connector: syncing
-    assert row_of(result, "orders")["joined_running_sync"] is True
+    assert row_of(result, "orders")["joined"] is True
 
 
 def test_a_lost_start_answer_with_force_is_not_repeated(fivetran, fivetran_cli):

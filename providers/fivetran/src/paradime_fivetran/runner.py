@@ -238,7 +238,7 @@ class FivetranSyncRunner(Runner):
             console_url=url,
             message=message,
             handle=handle,
-            details={**connector_fields(doc), "joined_running_sync": joined},
+            details={**connector_fields(doc), "joined": joined},
             attached=joined,
         )
 
