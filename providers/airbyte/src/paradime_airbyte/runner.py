@@ -35,16 +35,7 @@ from typing import Any
 
 import httpx
 
-from paradime.api import (
-    Lister,
-    OptionSource,
-    RunContext,
-    RunError,
-    Runner,
-    RunState,
-    RunStatus,
-    UsageError,
-)
+from paradime.api import Lister, RunContext, RunError, Runner, RunState, RunStatus, UsageError
 from paradime_http.client import HttpApi
 from paradime_http.errors import (
     ApiError,
@@ -146,9 +137,7 @@ def _credentials(params: Mapping[str, Any], context: RunContext) -> tuple[str, s
     for name, key, env in CREDENTIAL_OPTIONS:
         value = str(params.get(key) or "")
         if no_auth and value:
-            where = (
-                f" (from {env})" if context.option_source(key) is OptionSource.ENVIRONMENT else ""
-            )
+            where = f" (from {env})" if context.option_source(key) == "environment" else ""
             raise UsageError(f"--no-auth sends no credentials, yet {name} is given{where}")
         if not no_auth and not value:
             raise UsageError(f"missing option '{name}' (or set {env}; or --no-auth)")
