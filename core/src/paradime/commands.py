@@ -188,7 +188,11 @@ def _engine_params(command: TriggerCommand) -> list[click.Option]:
             ["--cancel-on-exit", "cancel_on_exit"],
             is_flag=True,
             default=False,
-            help="Stop remote runs still running when the timeout is reached or on SIGINT/SIGTERM.",
+            help="Stop remote runs still running when the timeout is reached or on SIGINT/SIGTERM."
+            if command.can_cancel
+            # Accepted (schedules pass it to every command), but it must not promise a stop.
+            else f"Stops nothing here: {command.name} cannot stop its runs. A run still going "
+            "at the timeout (TIMED_OUT) or on SIGINT/SIGTERM (RUNNING) is left running.",
         ),
         click.Option(
             ["--json", "json_output"], is_flag=True, help="Print the result as one JSON document."

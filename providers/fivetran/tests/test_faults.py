@@ -137,6 +137,10 @@ def test_a_lost_start_answer_is_looked_for_and_the_running_sync_it_began_followe
     assert connector.started_syncs == 1
     assert len(fivetran.sync_posts("orders")) == 1  # the look-up read the connector: syncing
     assert "found the sync the unanswered start began" in result.stderr
+    # Our own sync, found again: not "a sync was already running: joined it".
+    assert "joined it" not in result.stderr
+    [row] = result.json["results"]
+    assert row["joined"] is False
 
 
 def test_a_lost_start_answer_whose_sync_failed_before_the_retry_is_one_failed_sync(

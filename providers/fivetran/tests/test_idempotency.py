@@ -27,7 +27,7 @@ def test_a_retry_under_the_key_joins_the_sync_the_first_attempt_started(fivetran
     assert retry.exit_code == 0, retry.stderr
     row = row_of(retry, "orders")
     assert (row["status"], row["attached"], row["idempotency_key"]) == ("SUCCEEDED", True, KEY)
-    assert row["joined_running_sync"] is True
+    assert row["joined"] is True
     assert len(fivetran.sync_posts("orders")) == 1
     assert connector.started_syncs == 1
 

@@ -35,7 +35,7 @@ def test_a_sync_that_succeeds_exits_zero_with_its_run_id_link_and_fivetran_field
         "projected_sickle",
     )
     assert row["succeeded_at"] == connector.succeeded_at.isoformat().replace("+00:00", "Z")
-    assert row["joined_running_sync"] is False
+    assert row["joined"] is False
     [post] = fivetran.sync_posts("orders")
     assert post.body == {"force": False}
     assert post.basic == (fivetran.credentials[0], fivetran.credentials[1])
@@ -116,7 +116,7 @@ def test_a_running_sync_is_joined_and_no_second_sync_is_started(fivetran, fivetr
     result = fivetran_cli("fivetran-sync", "--connector-id", "orders", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.statuses == {"orders": "SUCCEEDED"}
-    assert row_of(result, "orders")["joined_running_sync"] is True
+    assert row_of(result, "orders")["joined"] is True
     assert fivetran.sync_posts("orders") == []
     assert connector.started_syncs == 1  # the one that was running
     assert "a sync was already running: joined it" in result.stderr
@@ -130,7 +130,7 @@ def test_force_restarts_a_running_sync_and_waits_for_the_new_one(fivetran, fivet
     assert post.body == {"force": True}
     first, second = connector.syncs
     assert first.restarted and second.forced and second.ended is not None
-    assert row_of(result, "orders")["joined_running_sync"] is False
+    assert row_of(result, "orders")["joined"] is False
     assert "the running sync was restarted (--force)" in result.stderr
 
 

@@ -54,3 +54,10 @@ def test_help_shows_the_options_their_variables_and_that_syncs_cannot_be_stopped
     assert "FIVETRAN_BASE_URL" in text and "https://api.fivetran.com" in text
     assert "--connector-ids" not in text  # hidden alias
     assert "no API to stop a sync" in " ".join(text.split())
+
+
+def test_help_of_cancel_on_exit_says_it_stops_nothing_here(fivetran_cli):
+    text = " ".join(fivetran_cli("fivetran-sync", "--help").stdout.split())
+    flag = text[text.index("--cancel-on-exit") : text.index("--json")]
+    assert "Stop remote runs" not in flag
+    assert "Stops nothing here: fivetran-sync cannot stop its runs." in flag

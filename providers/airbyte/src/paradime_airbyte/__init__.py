@@ -50,23 +50,23 @@ AUTH_OPTIONS: tuple[Option, ...] = (
     Option(
         "--client-id",
         "Client id of an Airbyte application (Settings > Applications); with --use-server-auth, "
-        "the user name of a self-managed server.",
+        "the user name of a self-managed server. Required, unless --no-auth.",
         envvar="AIRBYTE_CLIENT_ID",
         metavar="ID",
-        required=True,
     ),
     Option(
         "--client-secret",
-        "Client secret of that application; with --use-server-auth, the password. Never printed.",
+        "Client secret of that application; with --use-server-auth, the password. Never "
+        "printed. Required, unless --no-auth.",
         envvar="AIRBYTE_CLIENT_SECRET",
         metavar="SECRET",
         secret=True,
-        required=True,
     ),
     Option(
         "--base-url",
         "Base URL of Airbyte's public API: https://api.airbyte.com/v1 for Airbyte Cloud, "
-        "http(s)://<host>/api/public/v1 for a self-managed install.",
+        "http(s)://<host>/api/public/v1 for a self-managed install (its token exchange is "
+        "asked there, then at <host>/api/v1/applications/token after a 404).",
         envvar="AIRBYTE_BASE_URL",
         default=DEFAULT_BASE_URL,
         metavar="URL",
@@ -78,6 +78,13 @@ AUTH_OPTIONS: tuple[Option, ...] = (
         "request instead of exchanging them for an access token.",
         type=bool,
         envvar="AIRBYTE_USE_SERVER_AUTH",
+    ),
+    Option(
+        "--no-auth",
+        "Self-managed server deployed with authentication disabled: send no credentials at all. "
+        "Refused with --client-id, --client-secret (or their variables) or --use-server-auth.",
+        type=bool,
+        envvar="AIRBYTE_NO_AUTH",
     ),
 )
 

@@ -5,10 +5,13 @@ method makes the calls of one step and returns: core's engine owns retries, the 
 the deadline and signals.
 
 * Credentials: an application's client id and secret are exchanged for an access token at
-  ``POST {base}/applications/token``. One token serves every target and thread of the run; it is
-  exchanged again a margin before it expires and once after a 401
+  ``POST {base}/applications/token``; on a self-managed install (a base URL ending in
+  ``/api/public/v1``) a 404 there sends the exchange to ``<host>/api/v1/applications/token``,
+  where older versions and the Enterprise guide put it. One token serves every target and
+  thread of the run; it is exchanged again a margin before it expires and once after a 401
   (:class:`paradime_http.tokens.TokenAuth`). With ``--use-server-auth`` the id and secret
-  go as HTTP Basic credentials on every request instead.
+  go as HTTP Basic credentials on every request instead; with ``--no-auth`` (an install with
+  authentication disabled) nothing is sent.
 * Start, in core's steps: the look-up ``GET {base}/connections/{id}`` (its workspace and name,
   for the link and the row; the answer's ``Date`` marks the first attempt), then the one
   ``POST {base}/jobs``. Airbyte runs one job per connection at a time and answers 409 while one
@@ -45,6 +48,7 @@ from paradime.api import (
     Runner,
     RunState,
     RunStatus,
+    UsageError,
 )
 from paradime_http.client import HttpApi
 from paradime_http.errors import (
@@ -61,6 +65,12 @@ SERVICE = "Airbyte"
 CREDENTIALS = "--client-id/--client-secret (AIRBYTE_CLIENT_ID/AIRBYTE_CLIENT_SECRET)"
 CLOUD_API = "api.airbyte.com"
 CLOUD_UI = "https://cloud.airbyte.com"
+# A self-managed install's public API, and where its token exchange also is: the current
+# "Get an API access token" guide posts to <host>/api/public/v1/applications/token, the
+# Self-Managed Enterprise guide and the 1.x guides to <host>/api/v1/applications/token (the
+# server's own API, the only one on older versions).
+SELF_MANAGED_API = "/api/public/v1"
+SELF_MANAGED_TOKEN_PATH = "/api/v1/applications/token"
 # The public API's largest page (its ``limit`` maximum): 120 connections are two requests.
 PAGE_SIZE = 100
 
@@ -126,6 +136,43 @@ def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def token_urls(base_url: str) -> tuple[str, ...]:
+    """Where the token exchange is asked, in order: ``{base}/applications/token``, then, for a
+    self-managed install's base URL (``.../api/public/v1``), ``<host>/api/v1/applications/token``.
+    """
+    base = base_url.rstrip("/")
+    urls = [f"{base}/applications/token"]
+    if base.endswith(SELF_MANAGED_API):
+        urls.append(base[: -len(SELF_MANAGED_API)] + SELF_MANAGED_TOKEN_PATH)
+    return tuple(urls)
+
+
+# The credential options: flag, params key, variable.
+CREDENTIAL_OPTIONS = (
+    ("--client-id", "client_id", "AIRBYTE_CLIENT_ID"),
+    ("--client-secret", "client_secret", "AIRBYTE_CLIENT_SECRET"),
+)
+
+
+def _credentials(params: Mapping[str, Any], context: RunContext) -> tuple[str, str]:
+    """The client id and secret, checked before any request; ``("", "")`` with ``--no-auth``,
+    which refuses any credential (one the environment hands a run meant to send none is a
+    mistake to point out, not a secret to send)."""
+    no_auth = bool(params.get("no_auth"))
+    if no_auth and params.get("use_server_auth"):
+        raise UsageError("--no-auth sends no credentials: not with --use-server-auth")
+    values = []
+    for name, key, env in CREDENTIAL_OPTIONS:
+        value = str(params.get(key) or "")
+        if no_auth and value:
+            where = f" (from {env})" if context.option_source(key) == "environment" else ""
+            raise UsageError(f"--no-auth sends no credentials, yet {name} is given{where}")
+        if not no_auth and not value:
+            raise UsageError(f"missing option '{name}' (or set {env}; or --no-auth)")
+        values.append(value)
+    return values[0], values[1]
+
+
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -147,17 +194,19 @@ class AirbyteApi:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        client_id, client_secret = str(params["client_id"]), str(params["client_secret"])
+        client_id, client_secret = _credentials(params, context)
         self.base_url = str(params["base_url"])
         self.ui_url = ui_base(self.base_url)
         self.logger = context.logger
         self.server_auth = bool(params.get("use_server_auth"))
         self._credentials = {"client_id": client_id, "client_secret": client_secret}
+        self._token_urls = token_urls(self.base_url)
+        self._token_url = 0  # the address in use; moved on by a 404 (under TokenAuth's lock)
         self.token_auth: TokenAuth | None = None
-        auth: tuple[str, str] | httpx.Auth
+        auth: tuple[str, str] | httpx.Auth | None = None
         if self.server_auth:
             auth = (client_id, client_secret)
-        else:
+        elif client_id:  # else --no-auth: the install checks no credentials
             self.token_auth = TokenAuth(
                 self._token_request, self._read_token, on_token=context.add_secret, clock=clock
             )
@@ -169,7 +218,7 @@ class AirbyteApi:
             credentials=CREDENTIALS,
             context=context,
             auth=auth,
-            secrets=(client_secret,),
+            secrets=(client_secret,) if client_secret else (),
         )
 
     # -- access tokens ----------------------------------------------------------------------
@@ -181,10 +230,23 @@ class AirbyteApi:
             "grant-type": "client_credentials",
             "grant_type": "client_credentials",
         }
-        return self.http.client.build_request("POST", "/applications/token", json=body)
+        url = self._token_urls[self._token_url]
+        return self.http.client.build_request("POST", url, json=body)
 
-    def _read_token(self, response: httpx.Response) -> tuple[str, float | None]:
+    def _read_token(self, response: httpx.Response) -> tuple[str, float | None] | None:
         doing = "could not obtain an Airbyte access token"
+        if self._token_url > 0:
+            tried = ", ".join(self._token_urls[: self._token_url])
+            doing += f" at {self._token_urls[self._token_url]} (after HTTP 404 at {tried})"
+        if response.status_code == 404 and self._token_url + 1 < len(self._token_urls):
+            # Before the HTML check: a proxy's 404 page is as much "not here" as the API's.
+            self._token_url += 1
+            self.logger.info(
+                "no Airbyte token exchange at this address (HTTP 404): trying the next one",
+                tried=str(response.request.url),
+                next=self._token_urls[self._token_url],
+            )
+            return None
         foreign = foreign_answer(response, service=SERVICE, doing=doing)
         if foreign is not None:
             raise foreign

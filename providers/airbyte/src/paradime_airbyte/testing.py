@@ -13,7 +13,10 @@ docs/providers/airbyte.md)::
 * ``POST {base}/applications/token``: client credentials to a Bearer token valid
   ``expires_in`` seconds of the fake's clock; an expired, revoked or unknown token gets 401.
   ``server_auth=True`` (a self-managed server) also accepts HTTP Basic with the same id and
-  secret, and serves under ``/api/public/v1`` instead of ``/v1``.
+  secret, and serves under ``/api/public/v1`` instead of ``/v1``. ``token_path`` moves the
+  exchange elsewhere (``/api/v1/applications/token``, where older self-managed versions have
+  it: 404 under the prefix then); ``auth=False`` is an install with authentication disabled
+  (every request answered, whatever it carries).
 * ``POST {base}/jobs``: a job per connection at a time; 409 (``try-again-later``) while one runs.
   A job follows its connection's script, on the fake's clock: by default ``pending`` →
   ``running`` → ``incomplete`` (an attempt failed) → ``running`` → ``succeeded``, rows and bytes
@@ -131,6 +134,8 @@ class FakeAirbyte(FakeHttpApi):
     :param clock: seconds (a benchmark's virtual clock); default real time scaled by ``speed``.
     :param max_page: the largest page it serves, whatever ``limit`` asks.
     :param cancel_delay: a cancellation takes effect this long after the DELETE.
+    :param token_path: the token exchange's path (default ``{prefix}/applications/token``).
+    :param auth: ``False``: authentication disabled, no credentials needed.
     """
 
     service = "Airbyte"
@@ -144,8 +149,12 @@ class FakeAirbyte(FakeHttpApi):
         speed: float = 1.0,
         max_page: int = MAX_PAGE,
         cancel_delay: float = 0.0,
+        token_path: str | None = None,
+        auth: bool = True,
     ) -> None:
         super().__init__(clock=clock, speed=speed)
+        self.token_path = token_path or f"{self.prefix_of(server_auth)}/applications/token"
+        self.auth = auth
         self.expires_in = expires_in
         self.server_auth = server_auth
         self.max_page = max_page
@@ -160,9 +169,14 @@ class FakeAirbyte(FakeHttpApi):
         self._connection_ids = itertools.count(1)
 
     # -- what tests arrange ---------------------------------------------------------------
+    @staticmethod
+    def prefix_of(server_auth: bool) -> str:
+        """The API's path prefix: a self-managed server's, or Airbyte Cloud's."""
+        return "/api/public/v1" if server_auth else "/v1"
+
     @property
     def prefix(self) -> str:
-        return "/api/public/v1" if self.server_auth else "/v1"
+        return self.prefix_of(self.server_auth)
 
     @property
     def base_url(self) -> str:
@@ -236,8 +250,12 @@ class FakeAirbyte(FakeHttpApi):
         return {"type": f"{DOCS}#{title}", "title": title, "status": status, "detail": message}
 
     def authorize(self, request: Seen) -> bool:
-        if request.method == "POST" and request.path == f"{self.prefix}/applications/token":
-            return True  # the credentials are in the body
+        if not self.auth:
+            return True
+        if request.method == "POST" and request.path.endswith("/applications/token"):
+            # The credentials are in the body; at an address without the exchange, the route's
+            # 404 (an unknown route is not found, whatever it carries).
+            return True
         if self.server_auth and request.basic == (CLIENT_ID, CLIENT_SECRET):
             return True
         token = request.bearer
@@ -263,12 +281,12 @@ class FakeAirbyte(FakeHttpApi):
 
     def route(self, request: Seen) -> tuple[int, Any]:
         path = request.path
+        method = request.method
+        if path == self.token_path and method == "POST":
+            return self._token(request)
         if not path.startswith(self.prefix + "/"):
             return 404, self.error_document(404, f"no route {path}")
         parts = path[len(self.prefix) + 1 :].split("/")
-        method = request.method
-        if parts == ["applications", "token"] and method == "POST":
-            return self._token(request)
         if parts == ["jobs"] and method == "POST":
             return self._create(request)
         if parts == ["jobs"] and method == "GET":

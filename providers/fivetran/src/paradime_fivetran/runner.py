@@ -252,14 +252,14 @@ class FivetranSyncRunner(Runner):
                     console_url=url,
                     message="a sync was already running: joined it (--force would restart it)",
                     handle=handle,
-                    details={**connector_fields(doc), "joined_running_sync": True},
+                    details={**connector_fields(doc), "joined": True},
                     attached=True,
                 )
             )
         return Prepared(
             handle=handle,
             console_url=url,
-            details={**connector_fields(doc), "joined_running_sync": False},
+            details={**connector_fields(doc), "joined": False},
             data=_Before(running=running, read_at=read_at),
         )
 
@@ -308,7 +308,7 @@ class FivetranSyncRunner(Runner):
             console_url=prepared.console_url,
             message="found the sync the unanswered start began: following it",
             handle=baseline,
-            details={**connector_fields(doc), "joined_running_sync": False},
+            details={**connector_fields(doc), "joined": False},
         )
 
     def poll(self, target: str, state: RunState) -> RunState:

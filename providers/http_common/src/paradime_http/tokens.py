@@ -52,7 +52,10 @@ class TokenAuth(httpx.Auth):
         it as built, through the same client and pool).
     :param read_token: reads the token endpoint's answer: ``(token, expires_in_s or None)``;
         raises (an :class:`~paradime_http.errors.ApiError`) when it is a refusal. The
-        exception ends the request that needed the token.
+        exception ends the request that needed the token. ``None`` asks for the exchange to be
+        sent again, ``token_request`` being called anew: for an API whose token endpoint has
+        moved between versions, a 404 at one address is answered by building the request for
+        the other (the reader must stop asking, by returning a token or raising).
     :param on_token: called with each new token before it is used (register it with the
         redactor). Left ``None``, :class:`~paradime_http.client.HttpApi` sets it to its own
         :meth:`~paradime_http.client.HttpApi.add_secret`.
@@ -64,7 +67,7 @@ class TokenAuth(httpx.Auth):
     def __init__(
         self,
         token_request: Callable[[], httpx.Request],
-        read_token: Callable[[httpx.Response], tuple[str, float | None]],
+        read_token: Callable[[httpx.Response], tuple[str, float | None] | None],
         *,
         on_token: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -98,8 +101,11 @@ class TokenAuth(httpx.Auth):
             if token is not None and token.value != rejected and self._clock() < token.refresh_at:
                 return token.value
             issued_at = self._clock()
-            response = yield self._token_request()
-            value, expires_in_s = self._read_token(response)
+            read = None
+            while read is None:  # None: the reader asks for another request (another address)
+                response = yield self._token_request()
+                read = self._read_token(response)
+            value, expires_in_s = read
             if self.on_token is not None:
                 self.on_token(value)
             self._token = Token(value, refresh_at(issued_at, expires_in_s))
