@@ -9,14 +9,70 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from paradime.api import Prepared, RunError, RunResult, RunState, RunStatus
 
+
+class Run(Protocol):
+    """What this module reads of a :class:`paradime.lifecycle.Run` (it imports nothing of
+    the lifecycle, which imports it)."""
+
+    @property
+    def phase(self) -> Any: ...
+    @property
+    def state(self) -> RunState | None: ...
+    @property
+    def on_wire(self) -> bool: ...
+    @property
+    def sent(self) -> bool: ...
+    @property
+    def prepared(self) -> Prepared | None: ...
+    @property
+    def retry_error(self) -> RunError | None: ...
+    @property
+    def unknown(self) -> RunError | None: ...
+    @property
+    def poll_throttles(self) -> int: ...
+    @property
+    def poll_failures(self) -> int: ...
+    @property
+    def not_found(self) -> int: ...
+    @property
+    def last_seen(self) -> datetime | None: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+
+
+# The phases (values) of a run not yet started (lifecycle.NOT_STARTED).
+_NOT_STARTED = ("waiting", "triggering")
 # A stop request not answered within the driver's grace.
 NO_ANSWER = object()
 # A stop answer with one of these says the run had already ended on its own.
 ENDED_ON_ITS_OWN = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why the engine winds down: the deadline (``signal_name`` None) or a signal."""
+
+    signal_name: str | None
+    minutes: float
+
+    @property
+    def limit(self) -> str:
+        return f"the {self.minutes:g}-minute timeout"
+
+
+def poll_budget(waiting: int, rate: float, every_s: float) -> dict[str, Any]:
+    """The figures of the line saying the poll rate cannot check every run every ``every_s``."""
+    return {
+        "waiting": waiting,
+        "rate": rate,
+        "keeps": int(rate * every_s),
+        "every_s": max(every_s, waiting / rate),
+        "interval_s": every_s,
+    }
 
 
 def describe(exc: BaseException) -> str:
@@ -215,3 +271,53 @@ def stopped_state(state: RunState, status: RunStatus, reason: str, answer: Any) 
         if isinstance(answer, RunState) and answer.error:
             error += f": {answer.error}"
     return replace_status(state, status, error)
+
+
+def known_state(run: Run, may_exist: bool) -> RunState | None:
+    """What is known of a run whose start was sent but gave no state: the run id, handle and
+    details a failed attempt named (a start waiting for its retry that may have started the
+    run), and those its look-ups chose before the call (the id only when the run
+    ``may_exist``: a start refused outright made nothing to name)."""
+    if not run.sent:
+        return None
+    error = run.retry_error
+    prepared = run.prepared or Prepared()
+    run_id = error.run_id if error is not None else None
+    handle = error.handle if error is not None else None
+    if may_exist:
+        run_id = run_id or prepared.run_id
+        handle = handle if handle is not None else prepared.handle
+    details = {**prepared.details, **(error.details if error is not None else {})}
+    if run_id is None and not details:
+        return None
+    console_url = prepared.console_url if run_id else None
+    return RunState(
+        RunStatus.RUNNING, run_id=run_id, handle=handle, details=details, console_url=console_url
+    )
+
+
+def should_cancel(run: Run, stoppable: bool) -> bool:
+    """Stop it remotely: asked to, the provider can, and the remote system may know the run
+    (it started, or a start waiting for its retry names the run it may have started)."""
+    if not stoppable or run.on_wire:
+        return False
+    if run.phase.value in _NOT_STARTED:
+        if run.unknown is not None:
+            known = known_state(run, may_exist=True)
+            return known is not None and known.run_id is not None and known.handle is not None
+        return run.retry_error is not None and run.retry_error.run_id is not None
+    return run.state is not None and run.state.run_id is not None
+
+
+def unfinished(run: Run, wall: datetime) -> Unfinished:
+    """The facts of ``run`` its ending depends on."""
+    return Unfinished(
+        on_wire=run.on_wire,
+        unknown=run.unknown.message if run.unknown is not None else None,
+        not_started=run.phase.value in _NOT_STARTED,
+        retry_error=run.retry_error,
+        has_state=run.state is not None,
+        troubled="throttled" if run.poll_throttles else "failing",
+        quiet=not (run.poll_throttles or run.poll_failures or run.not_found),
+        last_seen=run.last_seen or run.started_at or wall,
+    )

@@ -36,7 +36,7 @@ import random
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import FrameType
@@ -44,6 +44,7 @@ from typing import Any, NamedTuple
 
 from paradime import endings, lifecycle
 from paradime.api import Runner, RunResult, TriggerCommand
+from paradime.endings import Stop
 from paradime.lifecycle import (
     NOT_FOUND_GRACE_S,
     TRIGGER_ATTEMPTS,
@@ -58,10 +59,10 @@ from paradime.lifecycle import (
     Report,
     Run,
     Send,
-    Stop,
 )
 from paradime.output import Reporter
 from paradime.polling import Clock, PollPolicy, RateLimiter, poll_threads
+from paradime.workers import Workers
 
 __all__ = [
     "CANCEL_GRACE_S",
@@ -147,51 +148,6 @@ _SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTE
 _EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
-class _Workers:
-    """Daemon worker threads pulling jobs from a queue; a thread starts when a job would
-    otherwise wait for one, up to ``size``."""
-
-    def __init__(self, size: int, name: str) -> None:
-        self.size = max(1, size)
-        self.name = name
-        self.jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self.threads: list[threading.Thread] = []
-        self._idle = 0  # threads waiting for a job
-        self._queued = 0  # jobs no thread has taken yet
-        self._lock = threading.Lock()
-
-    def _work(self) -> None:
-        while True:
-            job = self.jobs.get()
-            with self._lock:
-                self._idle -= 1
-                if job is not None:
-                    self._queued -= 1
-            if job is None:
-                return
-            job()
-            with self._lock:
-                self._idle += 1
-
-    def submit(self, job: Callable[[], None]) -> None:
-        thread = None
-        with self._lock:
-            self._queued += 1
-            if self._queued > self._idle and len(self.threads) < self.size:
-                thread = threading.Thread(
-                    target=self._work, name=f"{self.name}-{len(self.threads)}", daemon=True
-                )
-                self.threads.append(thread)
-                self._idle += 1
-        self.jobs.put(job)
-        if thread is not None:
-            thread.start()
-
-    def shutdown(self) -> None:
-        for _ in self.threads:
-            self.jobs.put(None)
-
-
 class Engine:
     """Runs one trigger command over its targets. Create one per command run."""
 
@@ -251,8 +207,8 @@ class Engine:
         self._send_lock = threading.Lock()
         self._stopping = False
         self.start_mono = self.clock.monotonic()
-        self.trigger_pool = _Workers(self.calls.trigger_threads, "trigger")
-        self.poll_pool = _Workers(self.calls.poll_threads, "poll")
+        self.trigger_pool = Workers(self.calls.trigger_threads, "trigger")
+        self.poll_pool = Workers(self.calls.poll_threads, "poll")
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> list[RunResult]:

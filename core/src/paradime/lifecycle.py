@@ -11,11 +11,9 @@ call returns the actions that follow, which the driver (:mod:`paradime.engine`) 
 * :class:`Report`: tell the user (a :class:`~paradime.output.Reporter` method and its arguments);
 * :class:`Finish`: the run is over, with this result row.
 
-Every time is passed in: ``now`` on the monotonic clock, ``wall`` for the row's timestamps. A run
-moves WAITING -> TRIGGERING -> RUNNING <-> POLLING -> DONE; a trigger step that fails or whose
-outcome is unknown goes back to WAITING for its retry or its recovery look-up. Read top to
-bottom: the states, the actions, the gate before a start, then each event in turn, and last
-the wind-down (the final row of every run unfinished at a stop).
+Every time is passed in (``now`` monotonic, ``wall`` for the rows). A run moves WAITING ->
+TRIGGERING -> RUNNING <-> POLLING -> DONE; a failed or unanswered trigger step goes back to
+WAITING. Read top to bottom: states, actions, the gate before a start, each event, the wind-down.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from typing import Any
 
 from paradime import endings
 from paradime.api import Prepared, RunError, RunResult, RunState, RunStatus, UsageError
+from paradime.endings import Stop
 from paradime.polling import PollPolicy
 
 # Trigger retries of retryable errors (throttles): attempts and the first backoff.
@@ -135,18 +134,6 @@ class Finish:
 
 
 Action = Send | At | Next | Report | Finish
-
-
-@dataclass(frozen=True)
-class Stop:
-    """Why the engine winds down: the deadline (``signal_name`` None) or a signal."""
-
-    signal_name: str | None
-    minutes: float
-
-    @property
-    def limit(self) -> str:
-        return f"the {self.minutes:g}-minute timeout"
 
 
 def may_send(*, stopping: bool, signalled: bool, now: float, deadline: float) -> bool:
@@ -442,15 +429,14 @@ class Lifecycle:
     def _check_poll_budget(self) -> None:
         """Say once when more runs wait than the poll rate can check every max_interval_s:
         each is then checked less often, and its end reported later than the schedule says."""
-        rate, every = self.settings.poll_rate, self.policy.max_interval_s
-        keeps = int(rate * every)
-        if self._budget_said or self._waiting <= keeps:
+        if self._budget_said or self._waiting <= int(
+            self.settings.poll_rate * self.policy.max_interval_s
+        ):
             return
         self._budget_said = True
         # Those still to start will wait too: the figure is for all of them.
         waiting = self._waiting + sum(1 for run in self.runs if run.phase in NOT_STARTED)
-        figures = {"waiting": waiting, "rate": rate, "keeps": keeps}
-        figures.update(every_s=max(every, waiting / rate), interval_s=every)
+        figures = endings.poll_budget(waiting, self.settings.poll_rate, self.policy.max_interval_s)
         self._do(Report("poll_budget", kwargs=figures))
 
     # -- endings --------------------------------------------------------------------------
@@ -475,7 +461,7 @@ class Lifecycle:
             may_exist = may_exist or exc.outcome_unknown
         else:
             self._do(Report("unexpected", (run.target, exc)))
-        previous = run.state or known_state(run, may_exist) or RunState(RunStatus.ERROR)
+        previous = run.state or endings.known_state(run, may_exist) or RunState(RunStatus.ERROR)
         self._finish(run, endings.error_state(previous, exc), wall)
 
     def wind_down(self, stop: Stop, wall: datetime) -> tuple[list[Action], list[Run]]:
@@ -485,8 +471,10 @@ class Lifecycle:
         for run in [r for r in self.runs if r.phase is not Phase.DONE]:
             status, error = self.ending(run, stop, wall)
             may_exist = run.on_wire or run.unknown is not None
-            base = run.state or known_state(run, may_exist) or RunState(status=status)
-            if self._should_cancel(run):
+            base = run.state or endings.known_state(run, may_exist) or RunState(status=status)
+            if endings.should_cancel(
+                run, self.settings.cancel_on_exit and self.settings.can_cancel
+            ):
                 run.state = base
                 to_cancel.append(run)
                 continue
@@ -496,33 +484,12 @@ class Lifecycle:
     def ending(self, run: Run, stop: Stop, wall: datetime) -> tuple[RunStatus, str]:
         """The status and reason of a run unfinished at ``stop`` (for a run asked to stop, the
         reason ``cancel`` is given; the row adds what the remote system answered)."""
-        facts = endings.Unfinished(
-            on_wire=run.on_wire,
-            unknown=run.unknown.message if run.unknown is not None else None,
-            not_started=run.phase in NOT_STARTED,
-            retry_error=run.retry_error,
-            has_state=run.state is not None,
-            troubled="throttled" if run.poll_throttles else "failing",
-            quiet=not (run.poll_throttles or run.poll_failures or run.not_found),
-            last_seen=run.last_seen or run.started_at or wall,
-        )
+        facts = endings.unfinished(run, wall)
         settings = self.settings
         return endings.ending(
             facts, stop.signal_name, stop.limit, settings.cancel_on_exit and settings.can_cancel,
             settings.command, settings.can_cancel,
         )  # fmt: skip
-
-    def _should_cancel(self, run: Run) -> bool:
-        """Stop it remotely: asked to, the provider can, and the remote system may know the run
-        (it started, or a start waiting for its retry names the run it may have started)."""
-        if not (self.settings.cancel_on_exit and self.settings.can_cancel) or run.on_wire:
-            return False
-        if run.phase in NOT_STARTED:
-            if run.unknown is not None:
-                known = known_state(run, may_exist=True)
-                return known is not None and known.run_id is not None and known.handle is not None
-            return run.retry_error is not None and run.retry_error.run_id is not None
-        return run.state is not None and run.state.run_id is not None
 
     def stopped(self, run: Run, stop: Stop, answer: Any, wall: datetime) -> list[Action]:
         """The row of a run asked to stop: ``answer`` is what ``cancel`` returned or raised,
@@ -531,26 +498,3 @@ class Lifecycle:
         assert run.state is not None
         self._finish(run, endings.stopped_state(run.state, status, reason, answer), wall)
         return self._take()
-
-
-def known_state(run: Run, may_exist: bool) -> RunState | None:
-    """What is known of a run whose start was sent but gave no state: the run id, handle and
-    details a failed attempt named (a start waiting for its retry that may have started the
-    run), and those its look-ups chose before the call (the id only when the run
-    ``may_exist``: a start refused outright made nothing to name)."""
-    if not run.sent:
-        return None
-    error = run.retry_error
-    prepared = run.prepared or Prepared()
-    run_id = error.run_id if error is not None else None
-    handle = error.handle if error is not None else None
-    if may_exist:
-        run_id = run_id or prepared.run_id
-        handle = handle if handle is not None else prepared.handle
-    details = {**prepared.details, **(error.details if error is not None else {})}
-    if run_id is None and not details:
-        return None
-    console_url = prepared.console_url if run_id else None
-    return RunState(
-        RunStatus.RUNNING, run_id=run_id, handle=handle, details=details, console_url=console_url
-    )
