@@ -317,9 +317,8 @@ def _context(
 def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     """Run a trigger command from its click values; returns the exit code."""
     from paradime import log
-    from paradime.engine import Engine
+    from paradime.engine import Engine, capacity
     from paradime.output import Reporter
-    from paradime.polling import RateLimiter, poll_threads
 
     log.configure(values.get("log_level"), values.get("log_format"))
     try:
@@ -330,19 +329,16 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     except UsageError as exc:
         return _usage_exit(exc)
     logger = log.get_logger(command=command.name)
-    # One rate cap for the engine's polls and the further requests a poll may send.
-    limiter = RateLimiter()
-    limiter.configure(command.service, settings.poll_rate)
-    concurrency = settings.max_concurrency
+    # The engine's threads and rate caps, set up once: its poll cap also limits the further
+    # requests a poll may send, and its threads size the clients' connection pools.
+    calls = capacity(command, len(targets), settings.max_concurrency, settings.poll_rate)
     context = _context(
         command.name,
         settings,
         logger,
         command.options,
-        lambda: limiter.acquire(command.service, time.monotonic()) == 0.0,
-        # The engine's threads: triggers, and status checks within the poll rate.
-        min(concurrency, len(targets))
-        + poll_threads(settings.poll_rate, concurrency, len(targets)),
+        lambda: calls.limiter.acquire(command.service, time.monotonic()) == 0.0,
+        calls.threads,
     )
     try:
         if not command.idempotent:
@@ -384,8 +380,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         max_concurrency=settings.max_concurrency,
         cancel_on_exit=settings.cancel_on_exit,
         reporter=reporter,
-        limiter=limiter,
-        poll_rate_per_s=settings.poll_rate,
+        calls=calls,
     )
     try:
         results = engine.run()
