@@ -189,7 +189,7 @@ def test_an_invoke_whose_answer_was_lost_is_never_sent_again(
     assert row["status"] == "ERROR"
     assert EXPECTED_CAUSE[fault] in row["error"], row["error"]
     assert "may have reached Lambda" in row["error"]
-    assert "not retried: a retry could run the function twice" in row["error"]
+    assert "not retried (a retry could run the function twice" in row["error"]
     if fault == "server-error":  # the only answer that carried a request id
         assert row["run_id"].startswith("fault-")
         assert f"(request id {row['run_id']})" in row["error"]

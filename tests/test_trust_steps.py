@@ -146,3 +146,22 @@ def test_an_express_execution_waited_past_the_deadline_keeps_its_name_in_the_row
     assert row["execution_name"].startswith("paradime-")
     assert row["state_machine_type"] == "EXPRESS"
     assert row["state_machine_arn"] == arn
+
+
+def test_sigint_during_slow_lambda_configuration_reads_invokes_nothing(
+    emulators, aws_faults, spawn, script_env
+):
+    """--timeout-minutes under Lambda's 15-minute limit reads each function's configuration
+    first (for the timeout warning); the reads are slow and SIGINT comes during them. Before:
+    the five functions were invoked 0.8-5.9 s after the signal."""
+    names = [f"f{i}" for i in range(5)]
+    emulators.functions.create(*names)
+    aws_faults.add_rule(when(Delay(2.0), action="GET /2015-03-31/functions/f"))
+    args = ["run", "aws-lambda-invoke", "--function-name", ",".join(names)]
+    process = spawn([*args, "--timeout-minutes", "5", "--json"], script_env())
+    process.wait_for(lambda err: "Invoking Lambda function" in err)
+    process.signal(signal.SIGINT)
+    assert process.finish() == 130, process.stderr
+    assert emulators.lambda_.invoked() == []
+    assert sent(aws_faults, "/invocations") == 0
+    assert {row["status"] for row in process.json["results"]} == {"STOPPED"}

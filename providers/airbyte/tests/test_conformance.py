@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from paradime.testing.conformance import Adapter, ConformanceSuite
+from paradime.testing.conformance import JSON, Adapter, ConformanceSuite
+from paradime.testing.proxy import Reply
 from paradime_airbyte.testing import CLIENT_SECRET, FakeAirbyte
 
 
@@ -16,6 +17,7 @@ class AirbyteAdapter(Adapter):
     start_action = "POST /v1/jobs"
     status_action = "GET /v1/jobs/"
     list_action = "GET /v1/connections"
+    not_found = Reply(404, b'{"title": "Not Found", "detail": "Job not found"}', JSON)
     not_applicable: ClassVar[dict[str, str]] = {}
 
     def new_fake(self) -> FakeAirbyte:

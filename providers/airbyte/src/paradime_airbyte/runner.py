@@ -446,11 +446,16 @@ class AirbyteSyncRunner(Runner):
     # -- poll -------------------------------------------------------------------------------
     def poll(self, target: str, state: RunState) -> RunState:
         handle: JobHandle = state.handle
-        document = self.api.get(
-            f"/jobs/{handle.job_id}",
-            doing=f"could not read job {handle.job_id}",
-            run_id=str(handle.job_id),
-        )
+        try:
+            document = self.api.get(
+                f"/jobs/{handle.job_id}",
+                doing=f"could not read job {handle.job_id}",
+                run_id=str(handle.job_id),
+            )
+        except ApiError as exc:
+            # A job read right after its start may not be found yet: core asks again.
+            exc.not_found = exc.kind == "not_found"
+            raise
         return self._state(self._job(document, handle.connection, previous=handle), document)
 
     # -- cancel -----------------------------------------------------------------------------

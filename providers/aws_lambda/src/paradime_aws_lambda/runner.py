@@ -428,8 +428,9 @@ class LambdaRunner(Runner):
         rid = request_id or error.details.get("aws_request_id")
         where = f" (request id {rid})" if rid else ""
         return RunError(
-            f"{error.message}. The invocation may have reached Lambda{where}, so it was not "
-            "retried: a retry could run the function twice. Check the function's logs.",
+            f"{error.message}. The invocation may have reached Lambda{where}: the run may have "
+            "started, so it was not retried (a retry could run the function twice). Check the "
+            "function's logs.",
             status=RunStatus.ERROR,
             retryable=False,
             run_id=rid,

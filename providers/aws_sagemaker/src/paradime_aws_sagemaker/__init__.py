@@ -25,6 +25,7 @@ from paradime.api import (
 )
 from paradime_aws_common import AWS_OPTIONS, aws_display
 from paradime_aws_sagemaker.inputs import (
+    canonical_target,
     load_parameters_file,
     parse_description,
     parse_display_name,
@@ -89,6 +90,7 @@ TRIGGER_COMMAND = TriggerCommand(
         metavar="NAME|ARN",
         aliases=("--pipeline-names",),
         validate=validate_target,
+        canonical=canonical_target,
     ),
     options=(*START_OPTIONS, *AWS_OPTIONS),
     factory=lazy("paradime_aws_sagemaker.runner:PipelineRunner"),

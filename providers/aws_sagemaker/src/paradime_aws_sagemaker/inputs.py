@@ -76,6 +76,16 @@ def validate_target(value: str) -> str:
     return value
 
 
+def canonical_target(value: str, params: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """``TargetOption.canonical``: region, account and name. A name is looked up in the
+    command's region (unknown offline when it comes from a profile) and the caller's account
+    (unknown offline): it agrees with an ARN of that name there."""
+    ref = pipeline_ref(value)
+    if ref.arn is None:
+        return (params.get("aws_region") or None, None, ref.name)
+    return (ref.arn.region, ref.arn.account, ref.name)
+
+
 # -- parameters ---------------------------------------------------------------------------
 def _check_parameter(name: str, value: str, where: str) -> None:
     if not name:

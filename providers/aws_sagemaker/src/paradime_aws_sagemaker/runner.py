@@ -293,9 +293,12 @@ class PipelineRunner(Runner):
                 client.describe_pipeline_execution(PipelineExecutionArn=handle.execution_arn)
             )
         except Exception as exc:
-            raise to_run_error(
+            error = to_run_error(
                 exc, subject=f"pipeline '{handle.pipeline}'", run_id=handle.execution_arn
-            ) from None
+            )
+            # Right after the start, a read may not know the execution yet: core asks again.
+            error.not_found = error_code(exc) == "ResourceNotFound"
+            raise error from None
 
     def _executing(self, client: Any, handle: ExecutionHandle, details: dict[str, Any]) -> RunState:
         now = time.monotonic()
