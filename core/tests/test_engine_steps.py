@@ -119,3 +119,25 @@ def test_a_list_whose_page_never_answers_is_an_error_not_a_partial_table(scripte
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "the list is incomplete" in result.stderr
+
+
+def test_the_json_documents_ok_agrees_with_the_exit_code_after_a_signal(scripted):
+    """SIGINT comes from the status check, whose answer (succeeded) arrives in the grace
+    window: every run succeeded, the exit is 130, and "ok" is false (before: true)."""
+    result = run_cli(["run", "scripted-run", "--job", "poll-sigint", "--json"])
+    assert result.exit_code == 130, result.stderr
+    assert result.statuses == {"poll-sigint": "SUCCEEDED"}
+    assert result.json["ok"] is False
+
+
+def test_a_run_whose_status_checks_were_throttled_to_the_deadline_says_what_is_known(scripted):
+    """Before: "still running at the timeout", though nothing was known since the start."""
+    result = run_cli(
+        ["run", "scripted-run", "--job", "pollthrottle-1000", "--timeout-minutes", "0.01"]
+        + ["--json"]
+    )
+    assert result.exit_code == 1
+    [row] = result.json["results"]
+    assert row["status"] == "TIMED_OUT"
+    assert row["error"].startswith("last seen RUNNING at ")
+    assert "status checks throttled since, until the 0.01-minute timeout" in row["error"]

@@ -440,7 +440,10 @@ def _report(
 
     code = exit_code_for(results, settings.wait)
     if settings.json_output:
-        print_results_json(command.name, results, ok=code == 0)
+        # "ok" says what the exit code says: after a signal (130/143) it is false, however
+        # the runs ended.
+        ok = code == 0 and exit_override in (None, 0)
+        print_results_json(command.name, results, ok=ok)
     else:
         print_results_table(results, command.display)
     ids = ", ".join(f"{r.target} {r.run_id}" for r in results if r.run_id)
