@@ -132,10 +132,8 @@ def test_the_json_documents_ok_agrees_with_the_exit_code_after_a_signal(scripted
 
 def test_a_run_whose_status_checks_were_throttled_to_the_deadline_says_what_is_known(scripted):
     """Before: "still running at the timeout", though nothing was known since the start."""
-    result = run_cli(
-        ["run", "scripted-run", "--job", "pollthrottle-1000", "--timeout-minutes", "0.01"]
-        + ["--json"]
-    )
+    args = ["--job", "pollthrottle-1000", "--timeout-minutes", "0.01", "--json"]
+    result = run_cli(["run", "scripted-run", *args])
     assert result.exit_code == 1
     [row] = result.json["results"]
     assert row["status"] == "TIMED_OUT"
