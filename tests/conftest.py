@@ -101,6 +101,7 @@ SCENARIOS = {
     "9": "Broken plugin",
     "10": "Parallel processes",
     "11": "Retried under an idempotency key",
+    "12": "Stops and lost answers around the trigger's steps",
 }
 _PROPERTY = "reliability"
 

@@ -27,7 +27,9 @@ def machines_named(emulators: Any, count: int, seconds: int = 60) -> list[str]:
     return [emulators.machines.arn(f"m{i}", wait_machine(seconds)) for i in range(count)]
 
 
-def test_sigint_during_a_slow_name_look_up_starts_nothing(emulators, aws_faults, spawn, script_env):
+def test_sigint_during_a_slow_name_look_up_starts_nothing(
+    emulators, aws_faults, spawn, script_env, ledger
+):
     """Ten machines given by name; ListStateMachines takes 2 s; SIGINT as the first trigger
     line appears (before: the ten executions were started about 2 s after the signal)."""
     machines_named(emulators, 10)
@@ -41,10 +43,11 @@ def test_sigint_during_a_slow_name_look_up_starts_nothing(emulators, aws_faults,
     rows = process.json["results"]
     assert {row["status"] for row in rows} == {"STOPPED"}
     assert all(row["error"] == "not triggered: interrupted by SIGINT" for row in rows)
+    ledger.record("12", aws_faults, targets=10, duplicates=0)
 
 
 def test_sigterm_during_a_slow_machine_description_starts_nothing(
-    emulators, aws_faults, spawn, script_env
+    emulators, aws_faults, spawn, script_env, ledger
 ):
     arns = machines_named(emulators, 10)
     aws_faults.add_rule(when(Delay(2.0), action="DescribeStateMachine"))
@@ -54,10 +57,11 @@ def test_sigterm_during_a_slow_machine_description_starts_nothing(
     assert process.finish() == 143, process.stderr
     assert sent(aws_faults, "StartExecution") == 0
     assert all(emulators.machines.executions(arn) == [] for arn in arns)
+    ledger.record("12", aws_faults, targets=len(arns), duplicates=0)
 
 
 def test_the_deadline_during_the_look_ups_starts_nothing(
-    emulators, aws_faults, run_script, script_env
+    emulators, aws_faults, run_script, script_env, ledger
 ):
     """The look-ups outlast a 1.2 s deadline (before: three executions started after it)."""
     arns = machines_named(emulators, 3)
@@ -69,10 +73,11 @@ def test_the_deadline_during_the_look_ups_starts_nothing(
     assert all(emulators.machines.executions(arn) == [] for arn in arns)
     rows = json.loads(completed.stdout)["results"]
     assert {row["status"] for row in rows} == {"STOPPED"}
+    ledger.record("12", aws_faults, targets=len(arns), duplicates=0)
 
 
 def test_sigterm_while_a_throttled_start_waits_for_its_retry_starts_nothing(
-    emulators, aws_faults, spawn, script_env
+    emulators, aws_faults, spawn, script_env, ledger
 ):
     """Before: botocore's own retries of the throttled start created the execution 2.7-5.0 s
     after the signal. Now core alone retries a start, and no retry leaves after a stop."""
@@ -87,10 +92,11 @@ def test_sigterm_while_a_throttled_start_waits_for_its_retry_starts_nothing(
     assert emulators.machines.executions(arn) == []
     [row] = process.json["results"]
     assert row["status"] == "STOPPED" and row["error"].startswith("not triggered")
+    ledger.record("12", aws_faults, targets=1, duplicates=0)
 
 
 def test_a_lost_start_answer_under_the_minimal_policy_is_found_by_its_name(
-    emulators, aws_faults, run_script, script_env
+    emulators, aws_faults, run_script, script_env, ledger
 ):
     """DescribeStateMachine is not allowed (the documented minimal policy); the start made the
     execution and its answer was a 5xx. Before: ERROR, no run id, no name, and the execution
@@ -110,10 +116,11 @@ def test_a_lost_start_answer_under_the_minimal_policy_is_found_by_its_name(
     assert row["run_id"] == execution["executionArn"]
     assert row["execution_name"] == execution["name"]
     assert sent(aws_faults, "StartExecution") == 1
+    ledger.record("12", aws_faults, targets=1, duplicates=0)
 
 
 def test_an_execution_not_yet_described_right_after_its_start_is_asked_again(
-    emulators, aws_faults, run_script, script_env
+    emulators, aws_faults, run_script, script_env, ledger
 ):
     """DescribeExecution is eventually consistent: one ExecutionDoesNotExist right after our
     own start (before: ERROR after 2 s, exit 1, while the execution ran on and succeeded)."""
@@ -127,10 +134,11 @@ def test_an_execution_not_yet_described_right_after_its_start_is_asked_again(
     [row] = json.loads(completed.stdout)["results"]
     assert row["status"] == "SUCCEEDED"
     assert len(emulators.machines.executions(arn)) == 1
+    ledger.record("12", aws_faults, targets=1, duplicates=0)
 
 
 def test_an_express_execution_waited_past_the_deadline_keeps_its_name_in_the_row(
-    emulators, aws_faults, run_script, script_env
+    emulators, aws_faults, run_script, script_env, ledger
 ):
     """The synchronous start of an EXPRESS machine outlasts --timeout-minutes. Before: the row
     was TIMED_OUT with run_id, execution_name and state_machine_type all null."""
@@ -146,10 +154,11 @@ def test_an_express_execution_waited_past_the_deadline_keeps_its_name_in_the_row
     assert row["execution_name"].startswith("paradime-")
     assert row["state_machine_type"] == "EXPRESS"
     assert row["state_machine_arn"] == arn
+    ledger.record("12", aws_faults, targets=1, duplicates=0)
 
 
 def test_sigint_during_slow_lambda_configuration_reads_invokes_nothing(
-    emulators, aws_faults, spawn, script_env
+    emulators, aws_faults, spawn, script_env, ledger
 ):
     """--timeout-minutes under Lambda's 15-minute limit reads each function's configuration
     first (for the timeout warning); the reads are slow and SIGINT comes during them. Before:
@@ -165,3 +174,4 @@ def test_sigint_during_slow_lambda_configuration_reads_invokes_nothing(
     assert emulators.lambda_.invoked() == []
     assert sent(aws_faults, "/invocations") == 0
     assert {row["status"] for row in process.json["results"]} == {"STOPPED"}
+    ledger.record("12", aws_faults, targets=len(names), duplicates=0)
