@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import random
 from collections import deque
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ from paradime.runs import exit_code_for
 # CI runs the "ci" profile (thousands of examples in well under a minute); "dev" explores more.
 settings.register_profile("ci", max_examples=2000, stateful_step_count=40, deadline=None)
 settings.register_profile("dev", max_examples=20000, stateful_step_count=80, deadline=None)
+# The runs that repeat core's tests (each package alone, the oldest and newest Python) check
+# that the simulation runs there; the main run explores.
+settings.register_profile("quick", max_examples=200, stateful_step_count=40, deadline=None)
 
 TIMEOUT_S = 120.0
 POLL_RATE = 2.0  # status checks a second, in bursts of at most this many
@@ -329,7 +333,9 @@ class LifecycleSimulation(RuleBasedStateMachine):
 
 
 TestLifecycleSimulation = LifecycleSimulation.TestCase
-TestLifecycleSimulation.settings = settings.get_profile("ci")
+TestLifecycleSimulation.settings = settings.get_profile(
+    os.environ.get("PARADIME_SIMULATION_PROFILE", "ci")
+)
 
 
 def test_the_simulation_catches_a_start_sent_after_ctrl_c(monkeypatch):
