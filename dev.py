@@ -103,7 +103,6 @@ def test_python_range() -> None:
         line.split("#")[0].strip()
         for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
         if line.startswith(("pytest", "moto", "boto3", "hypothesis"))
-        and not line.startswith("pytest-xdist")
     ]
     for version in PYTHON_RANGE:
         python = find_python(version)
@@ -122,7 +121,7 @@ def test_python_range() -> None:
             stamp.write_text(digest)
         # The main run explores the lifecycle's simulation; here it only has to run.
         quick = {**os.environ, "PARADIME_SIMULATION_PROFILE": "quick"}
-        run(bin_dir / "python", "-m", "pytest", "-q", "-p", "no:xdist", *RANGE_TESTS, env=quick)
+        run(bin_dir / "python", "-m", "pytest", "-q", "-n", "2", *RANGE_TESTS, env=quick)
 
 
 # Every distribution of the repository, as published.
