@@ -193,7 +193,7 @@ class PluginManager:
 
     def emit_warnings(self) -> None:
         """Print the warnings gathered so far on stderr (redacted), once each."""
-        from paradime.log import REDACTOR
+        from paradime.redaction import REDACTOR
 
         for message in self.warnings:
             print(REDACTOR(f"Warning: {message}"), file=sys.stderr)
