@@ -1,4 +1,4 @@
-"""The ``paradime`` console script.
+"""Internal: the ``paradime`` console script.
 
 ``paradime run`` is a click group whose commands are built from the declarations providers
 register; nothing provider-specific is written here. Errors caught before any remote call are

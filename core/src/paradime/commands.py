@@ -1,4 +1,4 @@
-"""Click commands built from provider declarations.
+"""Internal: click commands built from provider declarations.
 
 A provider declares options as data (:class:`~paradime.api.Option`); this module turns them, the
 target option and core's common options into one :class:`click.Command` whose callback hands the

@@ -1,4 +1,4 @@
-"""Finding providers: entry points in ``paradime.providers``, registered with pluggy.
+"""Internal: finding providers: entry points in ``paradime.providers``, registered with pluggy.
 
 Built-in providers are found exactly as third-party ones are: there is no list of them here.
 A provider whose import fails is recorded and skipped so that one broken package never takes the
