@@ -652,12 +652,21 @@ def test_every_test_has_a_timeout(request):
 
 
 def test_the_plugin_api_module_exports_every_public_name():
+    """``paradime.api`` is the one module providers import: every public class or function of
+    the internal modules it is made of is in its ``__all__``, the same object."""
+    from paradime import declarations, idempotency, operations, outcomes
+
+    parts = (outcomes, operations, declarations, idempotency)
     public = {
-        name
-        for name, obj in vars(api).items()
+        name: obj
+        for part in parts
+        for name, obj in vars(part).items()
         if not name.startswith("_")
         and (inspect.isclass(obj) or inspect.isfunction(obj))
-        and getattr(obj, "__module__", "") == "paradime.api"
+        and getattr(obj, "__module__", "") == part.__name__
     }
-    assert public <= set(api.__all__), sorted(public - set(api.__all__))
+    assert len(public) > 20
+    assert set(public) <= set(api.__all__), sorted(set(public) - set(api.__all__))
+    assert all(getattr(api, name) is obj for name, obj in public.items())
+    assert all(hasattr(api, name) for name in api.__all__)
     assert {"Runner", "Lister", "hookimpl", "TriggerCommand", "RunState"} <= set(api.__all__)

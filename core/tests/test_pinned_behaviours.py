@@ -11,9 +11,9 @@ from paradime import lifecycle
 from paradime.api import RunError, Runner, RunState, RunStatus, TargetOption, TriggerCommand
 from paradime.engine import Engine
 from paradime.lifecycle import At, Call, Finish, Lifecycle, Report
-from paradime.log import Redactor
 from paradime.output import Reporter
 from paradime.polling import FakeClock, PollPolicy, RateLimiter
+from paradime.redaction import Redactor
 
 WALL = datetime(2026, 1, 1, tzinfo=timezone.utc)
 COMMAND = TriggerCommand(

@@ -1,4 +1,4 @@
-"""The ``paradime`` console script.
+"""Internal: the ``paradime`` console script.
 
 ``paradime run`` is a click group whose commands are built from the declarations providers
 register; nothing provider-specific is written here. Errors caught before any remote call are
@@ -118,8 +118,8 @@ def providers(as_json: bool) -> None:
 
     from paradime import log
     from paradime.api import Column
-    from paradime.output import print_rows
     from paradime.plugins import get_manager
+    from paradime.results import print_rows
 
     manager = get_manager()
     manager.collect_commands()

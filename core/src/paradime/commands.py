@@ -1,4 +1,4 @@
-"""Click commands built from provider declarations.
+"""Internal: click commands built from provider declarations.
 
 A provider declares options as data (:class:`~paradime.api.Option`); this module turns them, the
 target option and core's common options into one :class:`click.Command` whose callback hands the
@@ -20,7 +20,8 @@ from paradime.api import (
     TargetOption,
     TriggerCommand,
 )
-from paradime.runs import MAX_CONCURRENCY, MAX_POLL_RATE, alias_key, run_list, run_trigger
+from paradime.listing import run_list
+from paradime.runs import MAX_CONCURRENCY, MAX_POLL_RATE, alias_key, run_trigger
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
 LOG_LEVEL_CHOICE = click.Choice(["debug", "info", "warning", "error"], case_sensitive=False)

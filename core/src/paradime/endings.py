@@ -1,4 +1,4 @@
-"""What a run's row says: states merged from answers, and the words of every ending.
+"""Internal: what a run's row says: states merged from answers, and the words of every ending.
 
 Internal to core, pure (no clock, no I/O): the lifecycle (:mod:`paradime.lifecycle`) decides
 when a run ends; this module words the row.

@@ -1,4 +1,4 @@
-"""The run engine's driver: workers, the event queue, signals, rate caps and the reporter.
+"""Internal: the run engine's driver: workers, the event queue, signals, rate caps and the reporter.
 
 Every decision about a run is the lifecycle's (:mod:`paradime.lifecycle`, pure); this module
 carries its actions out. Its threads:

@@ -1,4 +1,4 @@
-"""Reading one entry point group from the installed distributions, cheaply.
+"""Internal: reading one entry point group from the installed distributions, cheaply.
 
 ``importlib.metadata`` imports the email parser, zipfile and sockets (about 30 ms, a fifth of
 ``paradime run --help``) to answer what a few small text files say. This reads the same files

@@ -1,4 +1,4 @@
-"""Reading what users hand a command: JSON text, files, standard input.
+"""Internal: reading what users hand a command: JSON text, files, standard input.
 
 The one place where command input is read and parsed, for core and for providers'
 ``Option.parse`` functions: every error is a :class:`~paradime.api.UsageError` naming the source

@@ -1,4 +1,4 @@
-"""The life of a run, decided without threads, clocks or I/O.
+"""Internal: the life of a run, decided without threads, clocks or I/O.
 
 Internal to core (not part of the plugin API). :class:`Lifecycle` holds one record per target
 and is told what happened (a trigger step's outcome, a status answer, a failure, a stop); each

@@ -1,4 +1,4 @@
-"""What the user reads: progress on stderr, the result on stdout.
+"""Internal: what the user reads while a command runs: its progress on stderr.
 
 Progress, for a trigger command: a banner with the command's heading; for each target, as its
 trigger call starts, a ``[i/n] <emoji> target`` block with its ``HH:MM:SS <emoji> [target]
@@ -6,67 +6,26 @@ message`` lines (structlog events, so ``--log-format json`` turns them into JSON
 LIVE PROGRESS section for the runs being waited for, with a "Running..." line now and then
 rather than one per poll. The words that name a provider's own things (its heading, trigger
 lines, results title, first column) come from the command's :class:`~paradime.api.TriggerDisplay`.
-The result is a table, or with ``--json`` one JSON document with the same keys for every provider.
+The result on stdout is :mod:`paradime.results`'s.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import re
-import shutil
-import textwrap
 import threading
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from paradime import log
-from paradime.api import Column, ListDisplay, RunResult, RunState, RunStatus, TriggerDisplay
+from paradime.api import ListDisplay, RunResult, RunState, RunStatus, TriggerDisplay
+from paradime.results import RULE, STATUS_EMOJI, format_duration
 
-# The console's status words and emojis (the JSON keeps the RunStatus values).
-STATUS_EMOJI = {
-    RunStatus.SUCCEEDED: "✅",
-    RunStatus.FAILED: "❌",
-    RunStatus.TIMED_OUT: "⏰",
-    RunStatus.STOPPED: "🛑",
-    RunStatus.THROTTLED: "⚠️",
-    RunStatus.ERROR: "❌",
-    RunStatus.STARTED: "🚀",
-    RunStatus.RUNNING: "🔄",
-}
-STATUS_WORD = {status: status.value for status in RunStatus} | {RunStatus.SUCCEEDED: "SUCCESS"}
-RULE = "=" * 60
 TARGET_RULE = "-" * 40
-# The results table: the first column is at least this wide (longer targets widen it up to the
-# maximum, then get a line of their own), the status column this wide.
-TARGET_WIDTH = 40
-TARGET_WIDTH_MAX = 60
-STATUS_WIDTH = 15
-# The last column (run id, error) gets the rest of the terminal, and at least this much: a
-# line may then be wider than a narrow terminal, but a run id keeps its output preview beside it.
-DETAIL_WIDTH_MIN = 60
 # Runs named one by one in a "Running..." report; above this, one summary line.
 STILL_RUNNING_DETAIL_LIMIT = 10
 # "Running..." reports: this often for the first LATER_AFTER seconds, then every LATER_EVERY.
 STILL_RUNNING_EVERY_S = 30.0
 STILL_RUNNING_LATER_AFTER_S = 300.0
 STILL_RUNNING_LATER_EVERY_S = 300.0
-# The narrowest room beside a run id for a preview of the output ("output: x…"); else below it.
-OUTPUT_PREVIEW_MIN = 10
-
-
-def format_duration(seconds: float | None) -> str:
-    """A duration for the results table: ``0.4s``, ``1m 39s``, ``2h 05m``."""
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 def format_clock(seconds: float | None) -> str:
@@ -93,40 +52,6 @@ def fill(template: str, **fields: Any) -> str:
         return template.format_map(_Fields(fields))
     except (ValueError, IndexError, AttributeError, TypeError):
         return template
-
-
-def _ellipsis(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
-
-
-def display_width(text: str) -> int:
-    """Terminal columns of ``text``: wide characters and emoji presentation count two."""
-    width = 0
-    for i, char in enumerate(text):
-        if char == "\ufe0f" or unicodedata.combining(char):
-            continue
-        wide = unicodedata.east_asian_width(char) in "WF"
-        emoji = i + 1 < len(text) and text[i + 1] == "\ufe0f"
-        width += 2 if wide or emoji else 1
-    return width
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - display_width(text))
-
-
-def status_cell(status: RunStatus, emoji: bool = True) -> str:
-    """``✅ SUCCESS``: the console's word for a status (the word alone without ``emoji``)."""
-    return f"{STATUS_EMOJI[status]} {STATUS_WORD[status]}" if emoji else STATUS_WORD[status]
-
-
-def stdout_has_emoji() -> bool:
-    """Whether standard output's encoding holds the status emojis (not under
-    ``PYTHONIOENCODING=ascii`` or a C locale): else the table says words alone."""
-    import sys
-
-    return log.can_encode("".join(STATUS_EMOJI.values()), sys.stdout)
 
 
 class Reporter:
@@ -370,184 +295,3 @@ class ListReporter:
 
     def found(self, count: int, seconds: float) -> None:
         self.logger.info(f"{self.display.count(count)} ({format_duration(seconds)})", emoji="✅")
-
-
-# -- results ---------------------------------------------------------------------------
-def results_document(command: str, results: Sequence[RunResult], ok: bool) -> dict[str, Any]:
-    return {"command": command, "ok": ok, "results": [r.to_json() for r in results]}
-
-
-def print_results_json(command: str, results: Sequence[RunResult], ok: bool) -> None:
-    """The ``--json`` document: the results' values redacted one by one, never its keys nor
-    the command's name (a short secret that is also a word would rewrite them)."""
-    document = results_document(command, results, ok)
-    document["results"] = _finite(document["results"], log.REDACTOR)
-    log.write_stdout(json_text(document, log.REDACTOR), redacted=True)
-
-
-def print_results_table(
-    results: Sequence[RunResult], display: TriggerDisplay | None = None
-) -> None:
-    """The spec's results table: the target and its status first, under the command's own
-    headings, then the product's columns (duration, run id or error)."""
-    display = display or TriggerDisplay()
-    width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 200))
-    longest = max(
-        [len(display.target_header)] + [len(arn_name(r.target) or r.target) for r in results]
-    )
-    target_w = max(TARGET_WIDTH, min(longest, TARGET_WIDTH_MAX))
-    fixed = target_w + 1 + STATUS_WIDTH + 1 + 9 + 2
-    detail_w = max(DETAIL_WIDTH_MIN, width - fixed)
-    lines = [
-        "",
-        RULE,
-        display.results_title,
-        RULE,
-        f"{_pad(display.target_header, target_w)} {_pad('STATUS', STATUS_WIDTH)} "
-        f"{'DURATION':>9}  RUN ID / ERROR",
-        f"{'-' * target_w} {'-' * STATUS_WIDTH} {'-' * 9}  {'-' * 14}",
-    ]
-    indent = " " * fixed
-    emoji = stdout_has_emoji()
-    redact = log.REDACTOR
-    for r in results:
-        # Targets and run ids are never cut: they are what a reader searches for. A target too
-        # long for its column gets a line of its own; a long run id runs past the column.
-        # Values are redacted one by one, so the headings and the columns stay as built.
-        r = dataclasses.replace(
-            r,
-            target=redact(r.target),
-            run_id=redact(r.run_id) if r.run_id else r.run_id,
-            error=redact(r.error) if r.error else r.error,
-            output=_finite(r.output, redact),
-        )
-        target = r.target
-        first = r.run_id or ""
-        name = arn_name(target)
-        if name is not None:
-            # An ARN would break the row: its name goes first, the ARN where ids go (a run id
-            # that is an ARN, as an execution's, names the target's region and account too).
-            target = name
-            if not first.startswith("arn:"):
-                first = f"{r.target}  {first}".rstrip()
-        if len(target) > target_w:
-            lines.append(target)
-            target = ""
-        more: list[str] = []
-        if r.error:
-            # The error is why the row is not green: never cut it; wrap it under the run id.
-            # Words (error codes, ARNs) are never split: a long one overflows its line.
-            wrapped = textwrap.wrap(
-                " ".join(r.error.split()),
-                detail_w,
-                break_long_words=False,
-                break_on_hyphens=False,
-            ) or [""]
-            if first and len(first) + 2 + len(wrapped[0]) > detail_w:
-                more = wrapped
-            else:
-                first = f"{first}  {wrapped[0]}" if first else wrapped[0]
-                more = wrapped[1:]
-        elif r.output is not None and r.status is RunStatus.SUCCEEDED:
-            output = r.output if isinstance(r.output, str) else json.dumps(r.output, default=str)
-            room = detail_w - len(first) - 2 if first else detail_w
-            if room >= OUTPUT_PREVIEW_MIN:
-                preview = _ellipsis(f"output: {output}", room)
-                first = f"{first}  {preview}" if first else preview
-            else:
-                more = [_ellipsis(f"output: {output}", detail_w)]
-        lines.append(
-            f"{_pad(target, target_w)} {_pad(status_cell(r.status, emoji), STATUS_WIDTH)} "
-            f"{format_duration(r.duration_s):>9}  {first}".rstrip()
-        )
-        lines.extend(f"{indent}{line}" for line in more)
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.status.value] = counts.get(r.status.value, 0) + 1
-    lines.append(RULE)
-    lines.append(", ".join(f"{n} {status.lower()}" for status, n in counts.items()))
-    log.write_stdout("\n".join(lines), redacted=True)
-
-
-def arn_name(target: str) -> str | None:
-    """The resource name of an ARN target (``...:stateMachine:nightly`` is ``nightly``,
-    ``...:function:f1:live`` is ``f1:live``); None for a target that is not an ARN."""
-    parts = target.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return None
-    kind_and_name = re.split(r"[:/]", parts[5], maxsplit=1)
-    return kind_and_name[1] if len(kind_and_name) == 2 and kind_and_name[1] else None
-
-
-def print_rows(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], as_json: bool) -> None:
-    """Print a list command's rows: a table, or a JSON array with the column keys."""
-    redact = log.REDACTOR
-    if as_json:
-        document = _finite([dict(row) for row in rows], redact)
-        log.write_stdout(json_text(document, redact), redacted=True)
-        return
-    cells = [[redact(_cell(row.get(c.key))) for c in columns] for row in rows]
-    widths = [
-        min(max([len(c.header)] + [len(cell[i]) for cell in cells]), 80)
-        for i, c in enumerate(columns)
-    ]
-    lines = ["  ".join(f"{c.header:<{w}}" for c, w in zip(columns, widths, strict=False)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for cell in cells:
-        padded = (f"{_ellipsis(v, w):<{w}}" for v, w in zip(cell, widths, strict=False))
-        lines.append("  ".join(padded).rstrip())
-    lines.append(f"({len(rows)} {'row' if len(rows) == 1 else 'rows'})")
-    log.write_stdout("\n".join(lines), redacted=True)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
-
-
-# -- JSON output ----------------------------------------------------------------------
-_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-
-
-def json_text(document: Any, redact: Callable[[str], str] | None = None) -> str:
-    """``--json`` output: standard JSON only. JSON has no NaN or infinity, yet a function's
-    answer may hold them (Python's parser reads them): each is written as the string ``"NaN"``,
-    ``"Infinity"`` or ``"-Infinity"``, which keeps what was returned and stays parseable."""
-
-    def other(value: Any) -> str:  # a value JSON has no type for (a datetime): its text
-        return redact(str(value)) if redact is not None else str(value)
-
-    return json.dumps(_finite(document), indent=2, default=other, allow_nan=False)
-
-
-def _finite(value: Any, redact: Callable[[str], str] | None = None) -> Any:
-    """A copy of ``value`` with non-finite floats named, and with ``redact`` its strings
-    (values, never keys); iterative, for deeply nested answers."""
-    if isinstance(value, float):
-        return _NON_FINITE.get(repr(value), value)
-    if isinstance(value, str):
-        return redact(value) if redact is not None else value
-    if not isinstance(value, (dict, list, tuple)):
-        return value
-    root: Any = {} if isinstance(value, dict) else []
-    stack = [(value, root)]
-    while stack:
-        source, copy = stack.pop()
-        items = source.items() if isinstance(source, dict) else enumerate(source)
-        for key, item in items:
-            if isinstance(item, (dict, list, tuple)):
-                inner: Any = {} if isinstance(item, dict) else []
-                stack.append((item, inner))
-                item = inner
-            elif isinstance(item, float):
-                item = _NON_FINITE.get(repr(item), item)
-            elif isinstance(item, str) and redact is not None:
-                item = redact(item)
-            if isinstance(copy, dict):
-                copy[key] = item
-            else:
-                copy.append(item)
-    return root

@@ -1,4 +1,4 @@
-"""Finding providers: entry points in ``paradime.providers``, registered with pluggy.
+"""Internal: finding providers: entry points in ``paradime.providers``, registered with pluggy.
 
 Built-in providers are found exactly as third-party ones are: there is no list of them here.
 A provider whose import fails is recorded and skipped so that one broken package never takes the
@@ -193,7 +193,7 @@ class PluginManager:
 
     def emit_warnings(self) -> None:
         """Print the warnings gathered so far on stderr (redacted), once each."""
-        from paradime.log import REDACTOR
+        from paradime.redaction import REDACTOR
 
         for message in self.warnings:
             print(REDACTOR(f"Warning: {message}"), file=sys.stderr)

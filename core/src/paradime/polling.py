@@ -1,4 +1,4 @@
-"""When to poll: the per-run schedule, the per-service rate cap, and the clock they run on.
+"""Internal: when to poll: the per-run schedule, the per-service rate cap, the clock they run on.
 
 The schedule polls often while a run is young and backs off as it ages, so that a short run is
 reported within a couple of seconds and a day-long run costs a few thousand calls, not tens of

@@ -1,20 +1,20 @@
-"""What happens when a ``paradime run`` command runs.
+"""Internal: what happens when a ``paradime run`` trigger command runs.
 
 The click values are read once into :class:`CommonSettings` and the provider's own ``params``;
-then a trigger command builds its runner and hands it to the :class:`~paradime.engine.Engine`, a
-list command builds its lister and prints the rows. Usage errors are one line and exit code 2,
-before any remote call; the result goes to stdout; observers hear about it last.
+then a trigger command builds its runner and hands it to the :class:`~paradime.engine.Engine`
+(a list command builds its lister and prints the rows: :mod:`paradime.listing`). Usage errors
+are one line and exit code 2, before any remote call; the result goes to stdout; observers hear
+about it last.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -22,12 +22,10 @@ from click.core import ParameterSource
 from paradime.api import (
     IDEMPOTENCY_KEY_ENVVAR,
     IDEMPOTENCY_KEY_OPTION,
-    ListCommand,
-    Lister,
     Option,
     OptionSource,
     RunContext,
-    RunError,
+    Runner,
     RunResult,
     RunStatus,
     SetupError,
@@ -36,6 +34,10 @@ from paradime.api import (
     UsageError,
 )
 from paradime.inputs import STDIN, check_text
+from paradime.redaction import REDACTOR, add_url_password
+
+if TYPE_CHECKING:
+    from paradime.engine import Capacity
 
 # Above this, --max-concurrency is a usage error: each unit is a trigger thread, a poll thread
 # and pooled connections, and a typo of a few zeros would start that many before any call.
@@ -204,8 +206,6 @@ def parse_options(options: Sequence[Option], values: Mapping[str, Any]) -> dict[
     parsed after every other one, so that a usage error elsewhere is reported without waiting
     on standard input.
     """
-    from paradime.log import REDACTOR, add_url_password
-
     raw: dict[str, Any] = {}
     for option in options:
         value = _merge_alias(option.key, option.aliases, values, option.name)
@@ -272,19 +272,19 @@ def _envvar_names(option: Option) -> str:
 
 
 # -- running ------------------------------------------------------------------------------
-def _echo_error(text: str) -> None:
+def echo_error(text: str) -> None:
     """One ``Error:`` line on stderr, redacted like every other output."""
     from paradime import log
 
     log.write_error(f"Error: {' '.join(text.split())}")
 
 
-def _usage_exit(exc: UsageError) -> int:
-    _echo_error(str(exc))
+def usage_exit(exc: UsageError) -> int:
+    echo_error(str(exc))
     return 2
 
 
-def _context(
+def run_context(
     command: str,
     settings: CommonSettings,
     logger: Any,
@@ -292,20 +292,18 @@ def _context(
     take_poll_request: Callable[[], bool] | None = None,
     concurrent_calls: int = 0,
 ) -> RunContext:
-    from paradime import log
-
     context = RunContext(
         command=command,
         wait=settings.wait,
         timeout_s=settings.timeout_s,
         max_concurrency=settings.max_concurrency,
         logger=logger,
-        add_secret=log.REDACTOR.add,
+        add_secret=REDACTOR.add,
         option_sources={
             **option_sources(options),
             "idempotency_key": settings.idempotency_key_source,
         },
-        add_secret_pattern=log.REDACTOR.add_pattern,
+        add_secret_pattern=REDACTOR.add_pattern,
         concurrent_calls=concurrent_calls,
         idempotency_key=settings.idempotency_key,
     )
@@ -315,10 +313,12 @@ def _context(
 
 
 def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
-    """Run a trigger command from its click values; returns the exit code."""
+    """Run a trigger command from its click values; returns the exit code.
+
+    The steps: read and check every value (a usage error is one line, exit 2, before any
+    remote call); size the engine and build the runner; run the engine; report."""
     from paradime import log
-    from paradime.engine import Engine, capacity
-    from paradime.output import Reporter
+    from paradime.engine import capacity
 
     log.configure(values.get("log_level"), values.get("log_format"))
     try:
@@ -327,12 +327,12 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         params = parse_options(command.options, values)  # standard input last
         check_same_targets(command.target, targets, params)
     except UsageError as exc:
-        return _usage_exit(exc)
+        return usage_exit(exc)
     logger = log.get_logger(command=command.name)
     # The engine's threads and rate caps, set up once: its poll cap also limits the further
     # requests a poll may send, and its threads size the clients' connection pools.
     calls = capacity(command, len(targets), settings.max_concurrency, settings.poll_rate)
-    context = _context(
+    context = run_context(
         command.name,
         settings,
         logger,
@@ -341,26 +341,65 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
         calls.threads,
     )
     try:
-        if not command.idempotent:
-            context.decline_idempotency_key(
-                command.idempotency_help.rstrip(".")
-                or f"{command.name} does not support idempotency keys"
-            )
-        runner = command.factory(params, context)
+        runner = _build_runner(command, params, context)
     except UsageError as exc:
-        return _usage_exit(exc)  # the one line of a usage error: no warnings before it
+        return usage_exit(exc)  # the one line of a usage error: no warnings before it
     except SetupError as exc:
-        message = " ".join(str(exc).split())
-        logger.error(message)
-        results = [
-            RunResult(target=t, status=RunStatus.ERROR, error=f"not triggered: {message}")
-            for t in targets
-        ]
-        return _report(command, results, settings, exit_override=None)
-
+        return _not_set_up(command, targets, settings, logger, exc)
     collect_garbage_from_now_on()
     for warning in warnings:
         logger.warning(warning)
+    results, exit_override = _run_engine(
+        command, runner, targets, params, settings, context, calls, logger
+    )
+    return _report(command, results, settings, exit_override=exit_override)
+
+
+def _build_runner(
+    command: TriggerCommand, params: Mapping[str, Any], context: RunContext
+) -> Runner:
+    """The command's runner, from its factory; a key the command cannot honour is declined
+    first (a usage error when typed). Raises UsageError or SetupError."""
+    if not command.idempotent:
+        context.decline_idempotency_key(
+            command.idempotency_help.rstrip(".")
+            or f"{command.name} does not support idempotency keys"
+        )
+    return command.factory(params, context)
+
+
+def _not_set_up(
+    command: TriggerCommand,
+    targets: Sequence[str],
+    settings: CommonSettings,
+    logger: Any,
+    exc: SetupError,
+) -> int:
+    """The command cannot run at all (no credentials): one message, an ERROR row a target."""
+    message = " ".join(str(exc).split())
+    logger.error(message)
+    results = [
+        RunResult(target=t, status=RunStatus.ERROR, error=f"not triggered: {message}")
+        for t in targets
+    ]
+    return _report(command, results, settings, exit_override=None)
+
+
+def _run_engine(
+    command: TriggerCommand,
+    runner: Runner,
+    targets: list[str],
+    params: Mapping[str, Any],
+    settings: CommonSettings,
+    context: RunContext,
+    calls: Capacity,
+    logger: Any,
+) -> tuple[list[RunResult], int | None]:
+    """The progress banner, the engine's run, the runner closed: the results and the exit
+    code a signal imposes (None without one)."""
+    from paradime.engine import Engine
+    from paradime.output import Reporter
+
     reporter = Reporter(
         command.name, command.emoji, display=command.display, params=params, wait=settings.wait
     )
@@ -392,7 +431,7 @@ def run_trigger(command: TriggerCommand, values: Mapping[str, Any]) -> int:
     if key is not None:
         for result in results:
             result.details = {"idempotency_key": key, "attached": result.attached, **result.details}
-    return _report(command, results, settings, exit_override=engine.exit_code_override)
+    return results, engine.exit_code_override
 
 
 def collect_garbage_from_now_on() -> None:
@@ -402,24 +441,6 @@ def collect_garbage_from_now_on() -> None:
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
-
-
-def _list_error(command: ListCommand, exc: RunError) -> None:
-    """A list command's failure in the words of its provider's trigger rows when the error has
-    a code (``❌ AWS Error: AccessDenied - ListFunctions: ...``); else ``Error: <message>``."""
-    from paradime import log
-    from paradime.plugins import get_manager
-
-    for other in get_manager().commands.values():
-        if not isinstance(other, TriggerCommand) or other.provider != command.provider:
-            continue
-        key = other.display.error_code_key
-        code = exc.details.get(key) if key else None
-        if code:
-            detail = " ".join(exc.message.replace(f"{code}: ", "", 1).split())
-            log.write_error(f"❌ {other.display.error_label}: {code} - {detail}")
-            return
-    _echo_error(exc.message)
 
 
 def exit_code_for(results: Sequence[RunResult], wait: bool) -> int:
@@ -435,8 +456,8 @@ def _report(
     exit_override: int | None,
 ) -> int:
     from paradime import log
-    from paradime.output import print_results_json, print_results_table
     from paradime.plugins import get_manager
+    from paradime.results import print_results_json, print_results_table
 
     code = exit_code_for(results, settings.wait)
     if settings.json_output:
@@ -453,98 +474,3 @@ def _report(
         code = exit_override
     get_manager().notify_run_finished(command=command.name, results=results, exit_code=code)
     return code
-
-
-# A list page that failed retryably (throttled, 5xx, answer lost) is read again with backoff,
-# up to this many attempts in a row and within this budget for the whole list.
-LIST_PAGE_ATTEMPTS = 6
-LIST_BUDGET_S = 120.0
-LIST_BACKOFF_S = 1.0
-
-
-def read_list(
-    lister: Lister,
-    logger: Any,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    rng: random.Random | None = None,
-) -> list[Mapping[str, Any]]:
-    """Every row of a list: page after page, a page that failed retryably read again after a
-    backoff (at least its ``Retry-After``). A list that cannot be read whole is an error,
-    never a partial table. A lister written against 7.x (``list`` alone) is read as it is."""
-    if type(lister).page is Lister.page:
-        return list(lister.list())
-    rng = rng or random.Random()
-    rows: list[Mapping[str, Any]] = []
-    token: Any = None
-    failures = 0
-    give_up_at = clock() + LIST_BUDGET_S
-    while True:
-        try:
-            page = lister.page(token)
-        except RunError as exc:
-            if not exc.retryable:
-                raise
-            failures += 1
-            delay = LIST_BACKOFF_S * 2 ** (failures - 1) * (0.5 + rng.random())
-            delay = max(delay, exc.retry_after_s or 0.0)
-            if failures >= LIST_PAGE_ATTEMPTS or clock() + delay > give_up_at:
-                raise RunError(
-                    f"{exc.message} ({failures} attempts at one page; the list is incomplete, "
-                    "so none of it is shown)",
-                    status=exc.status,
-                    details=exc.details,
-                ) from None
-            logger.warning(f"{exc.message}: reading the page again in {delay:.1f} s")
-            sleep(delay)
-            continue
-        failures = 0
-        rows.extend(page.rows)
-        if page.next is None:
-            return rows
-        token = page.next
-
-
-def run_list(command: ListCommand, values: Mapping[str, Any]) -> int:
-    """Run a list command from its click values; returns the exit code."""
-    import time
-
-    from paradime import log
-    from paradime.output import ListReporter, print_rows
-
-    log.configure(values.get("log_level"), values.get("log_format"))
-    logger = log.get_logger(command=command.name)
-    reporter = ListReporter(command.name, command.display)
-    try:
-        settings = CommonSettings.of(values, trigger=False)
-        params = parse_options(command.options, values)
-        lister = command.factory(params, _context(command.name, settings, logger, command.options))
-    except UsageError as exc:
-        return _usage_exit(exc)
-    except SetupError as exc:
-        _echo_error(str(exc))
-        return 1
-    collect_garbage_from_now_on()
-    reporter.heading()
-    started = time.monotonic()
-    try:
-        rows = read_list(lister, logger)
-        if command.sort_by is not None:
-            key = command.sort_by
-            rows.sort(key=lambda row: (row.get(key) is None, str(row.get(key) or "")))
-    except RunError as exc:
-        _list_error(command, exc)
-        return 1
-    except Exception as exc:
-        logger.debug("unexpected error", exc_info=exc)
-        _echo_error(f"{type(exc).__name__}: {exc}")
-        return 1
-    finally:
-        try:
-            lister.close()
-        except Exception as exc:  # closing must not change the outcome
-            logger.debug("lister close failed", error=str(exc))
-    reporter.found(len(rows), time.monotonic() - started)
-    print_rows(command.columns, rows, as_json=settings.json_output)
-    return log.OUTPUT_LOST_EXIT if log.report_lost_output() else 0

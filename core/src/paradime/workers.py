@@ -1,4 +1,4 @@
-"""Daemon worker pools for the engine's driver. Internal to core."""
+"""Internal: daemon worker pools for the engine's driver."""
 
 from __future__ import annotations
 

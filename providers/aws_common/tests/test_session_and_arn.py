@@ -164,7 +164,7 @@ LOGGED = [
 def test_credential_shaped_values_are_masked_in_every_form(line):
     import json
 
-    from paradime.log import Redactor
+    from paradime.redaction import Redactor
     from paradime_aws_common.secrets import SECRET_PATTERNS
 
     redactor = Redactor()
@@ -180,7 +180,7 @@ def test_credential_shaped_values_are_masked_in_every_form(line):
 
 
 def test_prose_about_credentials_is_left_alone():
-    from paradime.log import Redactor
+    from paradime.redaction import Redactor
     from paradime_aws_common.secrets import SECRET_PATTERNS
 
     redactor = Redactor()

@@ -24,8 +24,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from paradime.log import REDACTOR
 from paradime.plugins import PluginManager, get_manager, set_manager
+from paradime.redaction import REDACTOR
 
 
 @dataclass

@@ -59,13 +59,13 @@ def fast_polling(monkeypatch: pytest.MonkeyPatch) -> Any:
     instead of 1 s, for in-process tests of waiting commands."""
     import functools
 
-    from paradime import engine, runs
+    from paradime import engine, listing
     from paradime.polling import PollPolicy
 
     policy = functools.partial(PollPolicy, min_interval_s=0.05, max_interval_s=0.2)
     monkeypatch.setattr(engine, "PollPolicy", policy)
     monkeypatch.setattr(engine, "TRIGGER_BACKOFF_S", 0.05)
-    monkeypatch.setattr(runs, "LIST_BACKOFF_S", 0.05)
+    monkeypatch.setattr(listing, "LIST_BACKOFF_S", 0.05)
     return policy
 
 
