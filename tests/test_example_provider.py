@@ -156,3 +156,30 @@ def test_a_missing_api_key_is_a_usage_error_before_any_request(venv, api):
     assert done.returncode == 2
     assert done.stderr.strip() == "Error: missing option '--api-key' (or set JOBAPI_API_KEY)"
     assert api.requests == []
+
+
+# -- what the guides say of the example (no install needed) ---------------------------------
+def test_the_plugin_guide_quotes_the_example_code_as_it_is():
+    """docs/plugins.md shows the example's runner, lister and status table: each is a verbatim
+    part of ``client.py``."""
+    code = (EXAMPLE / "src/paradime_jobapi/client.py").read_text()
+    guide = (ROOT / "docs/plugins.md").read_text()
+    quoted = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", guide, re.S)
+        if block.startswith(("class SyncRunner(", "class ConnectorLister(", "STATUSES ="))
+    ]
+    assert len(quoted) == 3
+    for block in quoted:
+        assert block.strip() in code
+
+
+def test_the_example_is_as_many_lines_as_its_readme_says_and_at_most_120():
+    """The README's figure, counted as the README says: ``cat src/paradime_jobapi/*.py | grep
+    -cvE '^\\s*($|#)'``."""
+    said = re.search(r"the provider is (\d+) lines", (EXAMPLE / "README.md").read_text())
+    assert said is not None
+    sources = sorted((EXAMPLE / "src/paradime_jobapi").glob("*.py"))
+    lines = [line for path in sources for line in path.read_text().splitlines()]
+    counted = sum(1 for line in lines if not re.match(r"\s*($|#)", line))
+    assert counted == int(said.group(1)) <= 120

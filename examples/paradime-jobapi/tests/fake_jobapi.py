@@ -4,6 +4,7 @@ Each connector carries a script saying how its syncs behave::
 
     api = FakeJobApi().start()
     api.add_connector("orders", polls=2)                     # running twice, then succeeded
+    api.add_connector("daily", seconds=0.5)                  # running for 0.5 s, then succeeded
     api.add_connector("billing", outcome="failed")           # fails at the first status check
     api.add_connector("forever", outcome="running")          # never ends (until cancelled)
     api.add_connector("busy", sync_faults=[429, 429])        # two throttled starts, then starts
@@ -22,6 +23,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +35,7 @@ class Connector:
     name: str
     outcome: str = "succeeded"  # the state a sync ends in; "running" never ends
     polls: int = 0  # status checks answered "running" before the outcome
+    seconds: float | None = None  # or: the time a sync runs, whether or not anyone looks
     error_message: str = "source returned HTTP 500 on table 'orders'"
     sync_faults: list[int] = field(default_factory=list)  # statuses for the next starts
     poll_faults: list[int] = field(default_factory=list)  # statuses for the next status checks
@@ -48,6 +51,7 @@ class Job:
     state: str = "pending"
     polls: int = 0
     cancel_reason: str | None = None
+    started: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -164,15 +168,28 @@ class FakeJobApi:
             return _fault(connector.poll_faults.pop(0))
         if job.state in ("pending", "running"):
             job.polls += 1
-            done = connector.outcome != "running" and job.polls > connector.polls
-            job.state = connector.outcome if done else "running"
-            connector.last_sync_state = job.state
+            self._advance(job)
         return 200, self._document(job)
+
+    def _advance(self, job: Job) -> None:
+        """A running job's state now: ended after its polls, or its seconds when it has some."""
+        connector = job.connector
+        if connector.seconds is None:
+            done = job.polls > connector.polls
+        else:
+            done = time.monotonic() - job.started >= connector.seconds
+        if connector.outcome != "running" and done:
+            job.state = connector.outcome
+        elif connector.seconds is None or job.polls:
+            job.state = "running"
+        connector.last_sync_state = job.state
 
     def _cancel(self, request: Request, job_id: str) -> tuple[int, Any]:
         job = self.jobs.get(job_id)
         if job is None:
             return _error(404, "not_found", f"job '{job_id}' not found")
+        if job.state in ("pending", "running") and job.connector.seconds is not None:
+            self._advance(job)  # a sync that ran its time has ended, looked at or not
         if job.state not in ("pending", "running"):
             return _error(409, "job_finished", f"job '{job_id}' already {job.state}")
         job.state = "cancelled"

@@ -7,7 +7,6 @@ import itertools
 from typing import Any, ClassVar
 
 import paradime_jobapi
-import pytest
 from fake_jobapi import FakeJobApi
 
 from paradime.testing.conformance import Adapter, ConformanceSuite
@@ -41,9 +40,7 @@ class JobApiAdapter(Adapter):
     def make_target(self, seconds: float, *, fail: bool = False) -> str:
         assert self.fake is not None
         name = f"conn-{next(self.names)}"
-        # The fake counts status checks, not seconds: about 0.1 s each under fast polling.
-        polls = round(seconds * 10)
-        self.fake.add_connector(name, polls=polls, outcome="failed" if fail else "succeeded")
+        self.fake.add_connector(name, seconds=seconds, outcome="failed" if fail else "succeeded")
         return name
 
     def make_listed(self, count: int) -> list[str]:
@@ -56,16 +53,6 @@ class JobApiAdapter(Adapter):
     def secrets(self) -> list[str]:
         assert self.fake is not None
         return [self.fake.api_key]
-
-
-# Run against today's example, the kit finds: a throttled start sent again while the stop waits
-# (4 starts after SIGTERM), a status read's Retry-After not waited out, and a list page's 429
-# or 5xx ending the list (exit 1). The example is being rebuilt on the public HTTP SDK, whose
-# steps and pages core retries; this skip goes with that rebuild.
-pytestmark = pytest.mark.skip(
-    reason="the example's current code predates the stepped trigger and list pages "
-    "(it is being rebuilt on the public HTTP SDK): 3 scenarios fail today"
-)
 
 
 class TestJobApiConformance(ConformanceSuite):

@@ -259,10 +259,10 @@ def test_list_connectors_reads_every_page(api, jobapi):
 def test_list_connectors_with_a_rejected_key_is_one_line_exit_1(api, jobapi):
     result = jobapi("jobapi-list-connectors", env={"JOBAPI_API_KEY": "wrong-key-123456"})
     assert result.exit_code == 1
-    # The list's heading, then one error line.
+    # The list's heading, then one error line, in the words of the sync command's error rows.
     assert result.stderr.strip().splitlines()[-1] == (
-        "Error: could not list connectors: jobapi rejected the credentials (HTTP 401 "
-        "unauthorized: invalid API key '****'); check --api-key (JOBAPI_API_KEY)"
+        "❌ jobapi API error: 401 - could not list connectors: jobapi rejected the credentials "
+        "(HTTP 401 unauthorized: invalid API key '****'); check --api-key (JOBAPI_API_KEY)"
     )
     assert "📋 LISTING JOBAPI CONNECTORS" in result.stderr
 

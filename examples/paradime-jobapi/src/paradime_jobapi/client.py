@@ -1,33 +1,23 @@
 # The runner and lister core drives, on paradime's HTTP SDK. Each method makes one HTTP call:
-# core waits, retries with backoff (honouring Retry-After) and keeps the deadline; HttpApi maps
-# answers to outcomes; the provider decides what each job document means.
+# core waits, retries with backoff (honouring Retry-After), reads every list page and keeps the
+# deadline; HttpApi maps answers to outcomes; the provider decides what each job document means.
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from paradime.api import Lister, RunContext, RunError, Runner, RunState, idempotency_token
+from paradime.api import Lister, Page, RunContext, RunError, Runner, RunState, idempotency_token
 from paradime.api import RunStatus as Status
 from paradime_http.auth import BearerAuth
 from paradime_http.client import HttpApi
-from paradime_http.pages import cursor_pages
+from paradime_http.errors import ConflictError
+from paradime_http.pages import cursor_page
 
 STATUSES = {"pending": Status.RUNNING, "running": Status.RUNNING, "failed": Status.FAILED}
 STATUSES |= {"succeeded": Status.SUCCEEDED, "cancelled": Status.STOPPED}
-
-
-def job_api(params: Mapping[str, Any], context: RunContext) -> HttpApi:
-    return HttpApi(
-        params["base_url"],
-        service="jobapi",
-        product="paradime-example-jobapi",
-        credentials="--api-key (JOBAPI_API_KEY)",
-        context=context,
-        auth=BearerAuth(params["api_key"]),
-    )
 
 
 def job_state(job: Mapping[str, Any], *, attached: bool = False) -> RunState:
@@ -36,18 +26,33 @@ def job_state(job: Mapping[str, Any], *, attached: bool = False) -> RunState:
     if status is None:
         raise RunError(f"job {job_id} is in a state paradime does not know: {job.get('state')!r}")
     failure = job.get("error") or {}
-    error = {
-        Status.FAILED: f"{failure.get('code', 'failed')}: {failure.get('message', 'no reason')}",
-        Status.STOPPED: "the sync was cancelled",
-    }.get(status)
+    reason = f"{failure.get('code', 'failed')}: {failure.get('message', 'no reason')}"
+    error = {Status.FAILED: reason, Status.STOPPED: "the sync was cancelled"}.get(status)
     message = job["state"] if status is Status.RUNNING else None
     found = dict(run_id=job_id, handle=job_id, console_url=job.get("url"), output=job.get("result"))
     return RunState(status, message=message, error=error, attached=attached, **found)
 
 
-class SyncRunner(Runner):
+class JobApiClient:
+    """What the runner and the lister share: one client per command run, closed at its end."""
+
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
-        self.api = job_api(params, context)
+        self.api = HttpApi(
+            params["base_url"],
+            service="jobapi",
+            product="paradime-example-jobapi",
+            credentials="--api-key (JOBAPI_API_KEY)",
+            context=context,
+            auth=BearerAuth(params["api_key"]),
+        )
+
+    def close(self) -> None:
+        self.api.close()
+
+
+class SyncRunner(JobApiClient, Runner):
+    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
+        super().__init__(params, context)
         # Each start carries an Idempotency-Key: the API answers a repeated key with the job it
         # already started (200, not 201), so a start whose answer was lost is safe to repeat.
         # Under --idempotency-key the key is derived from it: a retried command attaches.
@@ -67,16 +72,12 @@ class SyncRunner(Runner):
 
     def cancel(self, target: str, state: RunState, reason: str) -> RunState:
         path = f"/v1/jobs/{quote(str(state.handle), safe='')}/cancel"
-        return job_state(self.api.post(path, doing="cancel refused", json={"reason": reason}))
+        try:
+            return job_state(self.api.post(path, doing="cancel refused", json={"reason": reason}))
+        except ConflictError:  # 409: the job ended before the request; how it ended is the answer
+            return self.poll(target, state)
 
-    def close(self) -> None:
-        self.api.close()
 
-
-class ConnectorLister(Lister):
-    def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
-        self.api = job_api(params, context)
-
-    def list(self) -> Iterator[Mapping[str, Any]]:
-        with self.api:
-            yield from cursor_pages(self.api, "/v1/connectors", doing="could not list connectors")
+class ConnectorLister(JobApiClient, Lister):
+    def page(self, token: Any) -> Page:
+        return cursor_page(self.api, "/v1/connectors", token, doing="could not list connectors")
