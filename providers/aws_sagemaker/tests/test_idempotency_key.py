@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from paradime.api import idempotency_token
 from paradime.testing import run_cli
-from paradime_aws_common.testing import IamPolicy
 from paradime_aws_common.errors import CLOCK_SKEW
+from paradime_aws_common.testing import IamPolicy
 
 COMMAND = "aws-sagemaker-start-pipeline"
 START = "StartPipelineExecution"
