@@ -4,12 +4,12 @@ it runs and reported once it has ended, and a parameter given with another value
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 
 from paradime.api import idempotency_token
 from paradime.testing import run_cli
+from paradime_aws_common.errors import CLOCK_SKEW
 from paradime_aws_common.testing import IamPolicy
-from paradime_aws_sagemaker.runner import ATTACH_SKEW
 
 COMMAND = "aws-sagemaker-start-pipeline"
 START = "StartPipelineExecution"
@@ -20,11 +20,11 @@ def start(*args: str, env: dict[str, str | None] | None = None):  # type: ignore
     return run_cli(["run", COMMAND, *args, "--json"], env=env)
 
 
-def past_the_skew_margin() -> None:
+def past_the_skew_margin(sagemaker) -> None:  # type: ignore[no-untyped-def]
     """A retry comes after the first attempt's start by more than the clock-skew margin (a
     retry within it reads as this attempt's own start: the outcome is the same, the word
     "attached" is not)."""
-    time.sleep(ATTACH_SKEW.total_seconds() + 0.2)
+    sagemaker.age(CLOCK_SKEW + timedelta(seconds=1))
 
 
 def test_the_token_is_the_keys_for_the_pipeline_and_a_retry_attaches_to_its_execution(
@@ -36,7 +36,7 @@ def test_the_token_is_the_keys_for_the_pipeline_and_a_retry_attaches_to_its_exec
     assert first.exit_code == 0, first.stderr
     token = idempotency_token(KEY, "us-east-1/train", max_length=128, min_length=32, label="train")
     assert [b["ClientRequestToken"] for b in sagemaker.sent(aws_faults, START)] == [token]
-    past_the_skew_margin()
+    past_the_skew_margin(sagemaker)
     retry = start("--pipeline-name", "train", env={"PARADIME_IDEMPOTENCY_KEY": KEY})
     assert retry.exit_code == 0, retry.stderr
     [execution] = sagemaker.executions("train")
@@ -55,7 +55,7 @@ def test_a_rerun_after_success_reports_it_with_the_same_run_id(sagemaker, pipeli
     args = ("--pipeline-name", "train", "--idempotency-key", KEY)
     first = start(*args)
     assert first.exit_code == 0, first.stderr
-    past_the_skew_margin()
+    past_the_skew_margin(sagemaker)
     again = start(*args)
     assert again.exit_code == 0, again.stderr
     [row] = again.json["results"]
@@ -112,3 +112,18 @@ def test_with_only_the_documented_actions_the_run_goes_on_with_one_warning(
     assert result.exit_code == 0, result.stderr
     assert result.stderr.count("ListPipelineParametersForExecution is not allowed") == 1
     assert set(policy.denied) == {"sagemaker:ListPipelineParametersForExecution"}
+
+
+def test_an_execution_made_within_the_clock_skew_is_this_attempts_own(
+    sagemaker, pipelines, fast_polling
+):
+    """Four minutes before this attempt (a local clock four minutes ahead of AWS's, which AWS
+    still accepts) reads as this attempt's own start: not attached."""
+    pipelines("train")
+    args = ("--pipeline-name", "train", "--idempotency-key", KEY)
+    assert start(*args).exit_code == 0
+    sagemaker.age(timedelta(minutes=4))
+    again = start(*args)
+    assert again.exit_code == 0, again.stderr
+    assert again.json["results"][0]["attached"] is False
+    assert len(sagemaker.executions("train")) == 1

@@ -131,7 +131,7 @@ TRIGGER_COMMAND = TriggerCommand(
         validate=parse_uuid,
     ),
     options=(*SYNC_OPTIONS, *AUTH_OPTIONS),
-    factory=lazy("paradime_airbyte.runner:AirbyteSyncRunner"),
+    factory=lazy("paradime_airbyte.runner:ConnectionRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
     display=http_display(

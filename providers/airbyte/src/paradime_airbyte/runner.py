@@ -61,7 +61,8 @@ from paradime_http.errors import (
 )
 from paradime_http.tokens import TokenAuth
 
-SERVICE = "Airbyte"
+# The service's name as the user reads it in messages.
+SERVICE_WORD = "Airbyte"
 CREDENTIALS = "--client-id/--client-secret (AIRBYTE_CLIENT_ID/AIRBYTE_CLIENT_SECRET)"
 CLOUD_API = "api.airbyte.com"
 CLOUD_UI = "https://cloud.airbyte.com"
@@ -74,6 +75,9 @@ SELF_MANAGED_TOKEN_PATH = "/api/v1/applications/token"
 # The public API's largest page (its ``limit`` maximum): 120 connections are two requests.
 PAGE_SIZE = 100
 
+# A job's status: the values of the API reference's JobStatusEnum, and ``queued`` from newer
+# servers. A status missing here is followed as RUNNING, its name in the progress line, until it
+# ends or the deadline does (docs/decisions.md).
 STATUSES = {
     "pending": RunStatus.RUNNING,
     "queued": RunStatus.RUNNING,  # newer servers: waiting for a worker
@@ -213,7 +217,7 @@ class AirbyteApi:
             auth = self.token_auth
         self.http = HttpApi(
             self.base_url,
-            service=SERVICE,
+            service=SERVICE_WORD,
             product="paradime-airbyte",
             credentials=CREDENTIALS,
             context=context,
@@ -247,18 +251,22 @@ class AirbyteApi:
                 next=self._token_urls[self._token_url],
             )
             return None
-        foreign = foreign_answer(response, service=SERVICE, doing=doing)
+        foreign = foreign_answer(response, service=SERVICE_WORD, doing=doing)
         if foreign is not None:
             raise foreign
         if not response.is_success:
             raise error_for_response(
-                response, service=SERVICE, doing=doing, credentials=CREDENTIALS, idempotent=True
+                response,
+                service=SERVICE_WORD,
+                doing=doing,
+                credentials=CREDENTIALS,
+                idempotent=True,
             )
         document = read_document(response)
         token = document.get("access_token") if isinstance(document, dict) else None
         if not isinstance(token, str) or not token:
             raise ApiError(
-                f"{doing}: {SERVICE} answered HTTP {response.status_code} without an access "
+                f"{doing}: {SERVICE_WORD} answered HTTP {response.status_code} without an access "
                 "token (is --base-url Airbyte's public API?)",
                 kind="invalid_answer",
                 http_status=response.status_code,
@@ -283,10 +291,11 @@ class AirbyteApi:
         )
 
     def close(self) -> None:
+        """Close the HTTP connections."""
         self.http.close()
 
 
-class AirbyteSyncRunner(Runner):
+class ConnectionRunner(Runner):
     """Starts a job per connection, or joins the one running, and follows it to its end.
 
     The command's factory: built once per run with the parsed options (``clock``: the token
@@ -492,7 +501,8 @@ class AirbyteSyncRunner(Runner):
         """The handle of the job a document describes (a job id it must have)."""
         if not isinstance(document, dict) or _count(document.get("jobId")) is None:
             raise ApiError(
-                f"{SERVICE} answered without a job id for connection {connection.connection_id}",
+                f"{SERVICE_WORD} answered without a job id for connection "
+                f"{connection.connection_id}",
                 kind="invalid_answer",
                 retryable=previous is not None,
                 run_id=str(previous.job_id) if previous else None,
@@ -540,7 +550,7 @@ class AirbyteSyncRunner(Runner):
         if status is None:
             # A status this version does not know (Airbyte adds some): keep waiting, bounded by
             # the deadline, rather than end a run that may still succeed.
-            message = f"Airbyte status '{handle.status}' (unknown to paradime): waiting"
+            message = f"status {handle.status!r} unknown to paradime: checked again until it ends"
             return RunState(RunStatus.RUNNING, message=message, **common)
         if status is RunStatus.RUNNING:
             return RunState(status, message=self._progress(handle), **common)
@@ -609,7 +619,7 @@ class ConnectionLister(Lister):
             next_offset = offset + len(data)
         if next_offset <= offset:
             raise RunError(
-                f"{SERVICE} answered a next page at offset {next_offset} after offset {offset}"
+                f"{SERVICE_WORD} answered a next page at offset {next_offset} after offset {offset}"
             )
         return Page(rows, next=(next_offset, next_limit or limit))
 
@@ -644,3 +654,7 @@ def _next_offset(link: Any) -> tuple[int | None, int | None] | None:
         return int(values[0]) if values and values[0].isdigit() else None
 
     return number("offset"), number("limit")
+
+
+# The runner's earlier name, for code written against it.
+AirbyteSyncRunner = ConnectionRunner

@@ -13,9 +13,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from paradime.api import RunError, RunStatus
+
+# What every AWS provider catches around a boto3 call: an answer AWS gave (ClientError) or a
+# fault on the way (BotoCoreError: network, credentials, parameter validation). Anything else
+# is a bug, left to core, which reports it as the target's ERROR row, never as a traceback.
+AWS_ERRORS = (BotoCoreError, ClientError)
+# "Did an earlier attempt make this run?": a run stamped by AWS up to this much before the
+# local clock's moment is taken as made at that moment. AWS refuses a request signed with a
+# clock more than 5 minutes off (SigV4's RequestTimeTooSkewed), so no answer can come from
+# a skew beyond it.
+CLOCK_SKEW = timedelta(minutes=5)
 
 THROTTLE_CODES = frozenset(
     {

@@ -109,7 +109,7 @@ TRIGGER_COMMAND = TriggerCommand(
         canonical=canonical_target,
     ),
     options=(*INVOKE_OPTIONS, *AWS_OPTIONS),
-    factory=lazy("paradime_aws_lambda.runner:LambdaRunner"),
+    factory=lazy("paradime_aws_lambda.runner:FunctionRunner"),
     default_timeout_minutes=15,
     # A RequestResponse invocation is the whole run, held by its trigger call for as long as
     # the function runs (up to 15 minutes): concurrency is how many functions run at once. 100
@@ -144,7 +144,7 @@ LIST_COMMAND = ListCommand(
         Column("last_modified", "LAST MODIFIED"),
     ),
     options=(*LIST_OPTIONS, *AWS_OPTIONS),
-    factory=lazy("paradime_aws_lambda.runner:LambdaLister"),
+    factory=lazy("paradime_aws_lambda.runner:FunctionLister"),
     sort_by="name",
     aliases=("aws-lambda-list",),
     display=ListDisplay(heading="📋 LISTING AWS LAMBDA FUNCTIONS", noun="function"),

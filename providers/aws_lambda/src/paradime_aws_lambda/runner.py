@@ -192,7 +192,7 @@ class _Invoke:
     config: Mapping[str, Any] | None
 
 
-class LambdaRunner(Runner):
+class FunctionRunner(Runner):
     """``aws-lambda-invoke``: one invocation per target."""
 
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
@@ -615,7 +615,7 @@ class LambdaRunner(Runner):
         """Nothing to release: clients close with the process."""
 
 
-class LambdaLister(Lister):
+class FunctionLister(Lister):
     """``aws-lambda-list-functions``: every function of the region, all pages."""
 
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
@@ -647,3 +647,8 @@ class LambdaLister(Lister):
                 }
             )
         return Page(rows, next=page.get("NextMarker") or None)
+
+
+# The earlier names, for code written against them.
+LambdaRunner = FunctionRunner
+LambdaLister = FunctionLister

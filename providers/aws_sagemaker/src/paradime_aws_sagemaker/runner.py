@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from paradime.api import (
@@ -42,7 +42,14 @@ from paradime.api import (
     UsageError,
     idempotency_token,
 )
-from paradime_aws_common.errors import DENIED_CODES, describe, error_code, to_run_error
+from paradime_aws_common.errors import (
+    AWS_ERRORS,
+    CLOCK_SKEW,
+    DENIED_CODES,
+    describe,
+    error_code,
+    to_run_error,
+)
 from paradime_aws_common.session import AwsSession, console_url
 from paradime_aws_sagemaker.inputs import (
     ParametersFile,
@@ -60,9 +67,20 @@ PAGE_SIZE = 100
 _NOT_FOUND = re.compile(r"could not find|does not exist|not found", re.IGNORECASE)
 # SageMaker's ClientRequestToken: 32 to 128 characters.
 TOKEN_MIN, TOKEN_MAX = 32, 128
-# An execution created this long before this attempt's first start request (by the local clock
-# against SageMaker's) was made by an earlier attempt: the margin absorbs clock skew.
-ATTACH_SKEW = timedelta(seconds=2)
+# The boto3 client name of SageMaker.
+BOTO_CLIENT = "sagemaker"
+# DescribePipelineExecution's PipelineExecutionStatus: the values its API reference lists, and
+# CompletedWithFailures, which earlier versions met and read as a failure. A status missing here
+# is followed as RUNNING, its name in the progress line, until it ends or the deadline does
+# (docs/decisions.md).
+STATUSES = {
+    "Executing": RunStatus.RUNNING,
+    "Stopping": RunStatus.RUNNING,
+    "Stopped": RunStatus.STOPPED,
+    "Failed": RunStatus.FAILED,
+    "CompletedWithFailures": RunStatus.FAILED,
+    "Succeeded": RunStatus.SUCCEEDED,
+}
 
 
 @dataclass(frozen=True)
@@ -108,7 +126,7 @@ class PipelineRunner(Runner):
         self._parameters_unchecked = False
 
     def _client(self, region: str) -> Any:
-        return self.session.client("sagemaker", region)
+        return self.session.client(BOTO_CLIENT, region)
 
     def request_token(self, target: str) -> str:
         """The target's ClientRequestToken: made at its first start attempt, reused after; under
@@ -164,10 +182,10 @@ class PipelineRunner(Runner):
         start: _Start = prepared.data
         ref, region, request, parameters = start.ref, start.region, start.request, start.parameters
         # Core decides every retry of a start: botocore's own would outlive a stop.
-        client = self.session.client("sagemaker", region, max_attempts=1)
+        client = self.session.client(BOTO_CLIENT, region, max_attempts=1)
         try:
             response = client.start_pipeline_execution(**request)
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise _start_error(exc, ref, region, request["ClientRequestToken"]) from None
         execution_arn = str(response["PipelineExecutionArn"])
         state = RunState(
@@ -193,7 +211,7 @@ class PipelineRunner(Runner):
         created = execution.get("CreationTime")
         with self._lock:
             sent = self._first_sent[target]
-        state.attached = isinstance(created, datetime) and created < sent - ATTACH_SKEW
+        state.attached = isinstance(created, datetime) and created < sent - CLOCK_SKEW
         when = _iso(created) or "an unknown time"
         found = self._from_execution(client, handle, execution)
         if found.status is RunStatus.RUNNING:
@@ -227,7 +245,7 @@ class PipelineRunner(Runner):
                 str(p.get("Name")): str(p.get("Value"))
                 for p in self._all_parameters(client, handle.execution_arn)
             }
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) not in DENIED_CODES:
                 raise to_run_error(
                     exc, subject=f"pipeline '{handle.pipeline}'", run_id=handle.execution_arn
@@ -272,11 +290,16 @@ class PipelineRunner(Runner):
         """The run's state from a DescribePipelineExecution answer."""
         status = str(execution.get("PipelineExecutionStatus") or "")
         details: dict[str, Any] = {"sagemaker_status": status}
-        if status == "Succeeded":
-            return RunState(RunStatus.SUCCEEDED, details=details)
-        if status in ("Failed", "CompletedWithFailures"):
+        known = STATUSES.get(status)
+        if known is None:
+            return RunState(
+                RunStatus.RUNNING,
+                message=f"status {status!r} unknown to paradime: checked again until it ends",
+                details=details,
+            )
+        if known is RunStatus.FAILED:
             return self._failed(client, handle, status, execution, details)
-        if status == "Stopped":
+        if known is RunStatus.STOPPED:
             reason = execution.get("FailureReason")
             error = "the pipeline execution was stopped" + (f": {reason}" if reason else "")
             return RunState(RunStatus.STOPPED, error=error, details=details)
@@ -284,15 +307,14 @@ class PipelineRunner(Runner):
             return self._executing(client, handle, details)
         if status == "Stopping":
             return RunState(RunStatus.RUNNING, message="stopping", details=details)
-        # A status this version does not know: keep waiting, say what it is.
-        return RunState(RunStatus.RUNNING, message=f"status {status or 'unknown'}", details=details)
+        return RunState(known, details=details)
 
     def _describe(self, client: Any, handle: ExecutionHandle) -> dict[str, Any]:
         try:
             return dict(
                 client.describe_pipeline_execution(PipelineExecutionArn=handle.execution_arn)
             )
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             error = to_run_error(
                 exc, subject=f"pipeline '{handle.pipeline}'", run_id=handle.execution_arn
             )
@@ -321,7 +343,7 @@ class PipelineRunner(Runner):
             if running:
                 noun = "step" if len(running) == 1 else "steps"
                 message = f"executing {noun} {', '.join(reversed(running))}"
-        except Exception as exc:  # the step name is a courtesy; never fail a poll for it
+        except AWS_ERRORS as exc:  # the step name is a courtesy; never fail a poll for it
             self.logger.debug(
                 "could not read the running step", pipeline=handle.pipeline, error=describe(exc)
             )
@@ -348,7 +370,7 @@ class PipelineRunner(Runner):
                 for step in self._all_steps(client, handle.execution_arn)
                 if step.get("StepStatus") == "Failed"
             ]
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             # The execution's own reason is known: report FAILED, say what is missing.
             error += f" (its steps could not be read: {describe(exc)})"
             return RunState(RunStatus.FAILED, error=error, details=details)
@@ -387,7 +409,7 @@ class PipelineRunner(Runner):
             client.stop_pipeline_execution(
                 PipelineExecutionArn=handle.execution_arn, ClientRequestToken=str(uuid.uuid4())
             )
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise to_run_error(
                 exc, subject=f"pipeline '{handle.pipeline}'", run_id=handle.execution_arn
             ) from None
@@ -396,11 +418,7 @@ class PipelineRunner(Runner):
         except RunError as exc:
             return RunState(RunStatus.RUNNING, error=f"status unknown: {exc.message}")
         status = str(execution.get("PipelineExecutionStatus") or "unknown")
-        remote = {
-            "Stopped": RunStatus.STOPPED,
-            "Succeeded": RunStatus.SUCCEEDED,
-            "Failed": RunStatus.FAILED,
-        }.get(status, RunStatus.RUNNING)
+        remote = STATUSES.get(status, RunStatus.RUNNING)
         return RunState(remote, error=f"SageMaker status {status}")
 
     def close(self) -> None:
@@ -445,8 +463,8 @@ class PipelineLister(Lister):
         if token:
             request["NextToken"] = token
         try:
-            page = self.session.client("sagemaker").list_pipelines(**request)
-        except Exception as exc:
+            page = self.session.client(BOTO_CLIENT).list_pipelines(**request)
+        except AWS_ERRORS as exc:
             raise to_run_error(exc, subject=f"ListPipelines in {self.session.region}") from None
         rows = [
             {

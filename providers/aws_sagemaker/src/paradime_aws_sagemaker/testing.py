@@ -25,6 +25,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -73,6 +74,13 @@ class SageMakerEmulator:
     scripts: dict[str, ExecutionScript] = field(default_factory=dict)
     stops: list[dict[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    made: list[Any] = field(default_factory=list)  # the executions started, oldest first
+
+    def age(self, by: timedelta) -> None:
+        """Move the creation time of every execution started so far ``by`` into the past: a
+        later attempt then meets an execution an earlier attempt made long before it."""
+        for execution in self.made:
+            execution.creation_time -= by
 
     def create_pipeline(self, name: str, client: Any = None) -> str:
         response = (client or self.client).create_pipeline(
@@ -136,6 +144,7 @@ def sagemaker(aws: Any, monkeypatch: pytest.MonkeyPatch) -> SageMakerEmulator:
                     return {"PipelineExecutionArn": arn}
         response: dict[str, str] = start(self, name, *args)
         execution = pipeline.pipeline_executions[response["PipelineExecutionArn"]]
+        emulator.made.append(execution)
         script = emulator.scripts.get(name)
         execution.script = script
         execution.script_statuses = list(script.statuses) if script else []

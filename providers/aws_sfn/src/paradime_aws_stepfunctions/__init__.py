@@ -88,7 +88,7 @@ TRIGGER_COMMAND = TriggerCommand(
         canonical=canonical_target,
     ),
     options=(*SFN_OPTIONS, *AWS_OPTIONS),
-    factory=lazy("paradime_aws_stepfunctions.runner:StepFunctionsRunner"),
+    factory=lazy("paradime_aws_stepfunctions.runner:StateMachineRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
     start_rate_per_s=START_RATE_PER_S,

@@ -29,10 +29,10 @@ import secrets
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from paradime.api import (
     Lister,
@@ -47,12 +47,18 @@ from paradime.api import (
     UsageError,
     idempotency_token,
 )
-from paradime_aws_common.errors import DENIED_CODES, error_code, to_run_error
+from paradime_aws_common.errors import (
+    AWS_ERRORS,
+    CLOCK_SKEW,
+    DENIED_CODES,
+    error_code,
+    to_run_error,
+)
 from paradime_aws_common.session import AwsSession, console_url
 from paradime_aws_stepfunctions.inputs import NAME_MAX, MachineRef, machine_ref, read_input_file
 
-SERVICE = "stepfunctions"
-AWS_ERRORS = (BotoCoreError, ClientError)
+# The boto3 client name of Step Functions.
+BOTO_CLIENT = "stepfunctions"
 # ListStateMachines page size: AWS's maximum, so a large account costs few requests.
 LIST_PAGE_SIZE = 1000
 # An EXPRESS execution runs at most 5 minutes, so a synchronous start answers within that.
@@ -68,11 +74,12 @@ CAUSE_LIMIT = 32768
 KMS_ERRORS = frozenset(
     {"KmsAccessDeniedException", "KmsInvalidStateException", "KmsThrottlingException"}
 )
-# An execution found under our name (ExecutionAlreadyExists) is ours when it has our input and
-# started no earlier than our first attempt, give or take this much clock skew.
-ADOPT_SKEW = timedelta(minutes=5)
-
-_FINAL = {
+# DescribeExecution's ExecutionStatus, every value its API reference lists. A status missing
+# here (Step Functions added PENDING_REDRIVE with redrive in 2023) is followed as RUNNING, its
+# name in the progress line, until it ends or the deadline does (docs/decisions.md).
+STATUSES = {
+    "RUNNING": RunStatus.RUNNING,
+    "PENDING_REDRIVE": RunStatus.RUNNING,
     "SUCCEEDED": RunStatus.SUCCEEDED,
     "FAILED": RunStatus.FAILED,
     "TIMED_OUT": RunStatus.TIMED_OUT,
@@ -168,7 +175,7 @@ def _failure_text(status: str, error: str | None, cause: str | None) -> str:
     return f"{_UNEXPLAINED.get(status, status)} (Step Functions recorded no error or cause)"
 
 
-class StepFunctionsRunner(Runner):
+class StateMachineRunner(Runner):
     """Starts, polls and stops the executions of one command run."""
 
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
@@ -300,12 +307,14 @@ class StepFunctionsRunner(Runner):
         """The execution of this name, if one exists (``ExecutionDoesNotExist``: ``None``)."""
         arn = _execution_arn(ref, region, name)
         try:
-            return dict(self.session.client(SERVICE, region).describe_execution(executionArn=arn))
+            return dict(
+                self.session.client(BOTO_CLIENT, region).describe_execution(executionArn=arn)
+            )
         except ClientError as exc:
             if error_code(exc) == "ExecutionDoesNotExist":
                 return None
             raise to_run_error(exc, subject="DescribeExecution") from None
-        except BotoCoreError as exc:
+        except AWS_ERRORS as exc:  # a fault on the way
             raise to_run_error(exc, subject="DescribeExecution") from None
 
     def _found(
@@ -375,7 +384,7 @@ class StepFunctionsRunner(Runner):
                 known = self._by_name.get(region)
             if known is not None:
                 return known
-            client = self.session.client(SERVICE, region)
+            client = self.session.client(BOTO_CLIENT, region)
             try:
                 found = {m["name"]: m["stateMachineArn"] for m in iter_state_machines(client)}
             except AWS_ERRORS as exc:
@@ -395,7 +404,7 @@ class StepFunctionsRunner(Runner):
         if known is not None or denied:
             return known
         try:
-            answer = self.session.client(SERVICE, region).describe_state_machine(
+            answer = self.session.client(BOTO_CLIENT, region).describe_state_machine(
                 stateMachineArn=base
             )
         except AWS_ERRORS as exc:
@@ -441,7 +450,7 @@ class StepFunctionsRunner(Runner):
         first_at: datetime,
     ) -> RunState:
         # Core decides every retry of a start: botocore's own would outlive a stop.
-        client = self.session.client(SERVICE, region, max_attempts=1)
+        client = self.session.client(BOTO_CLIENT, region, max_attempts=1)
         with self._lock:
             self._attempts[target] = attempt = self._attempts.get(target, 0) + 1
         try:
@@ -461,7 +470,7 @@ class StepFunctionsRunner(Runner):
             # The name makes a repeated start harmless, so faults that may have reached Step
             # Functions are retried too.
             raise self._start_fault(exc, ref, region, request) from None
-        except BotoCoreError as exc:
+        except AWS_ERRORS as exc:  # a fault on the way
             raise self._start_fault(exc, ref, region, request) from None
         return self._running(target, answer, region, "STANDARD", request)
 
@@ -494,7 +503,7 @@ class StepFunctionsRunner(Runner):
         name = request["name"]
         arn = _existing_arn(exc) or _execution_arn(ref, region, name)
         try:
-            existing = self.session.client(SERVICE, region).describe_execution(executionArn=arn)
+            existing = self.session.client(BOTO_CLIENT, region).describe_execution(executionArn=arn)
         except AWS_ERRORS as describe_exc:
             raise to_run_error(describe_exc, subject="DescribeExecution") from None
         if not self._ours(existing, _Start(ref, region, "STANDARD", request, first_at)):
@@ -509,10 +518,11 @@ class StepFunctionsRunner(Runner):
     @staticmethod
     def _ours(existing: Mapping[str, Any], start: _Start) -> bool:
         """Whether an execution of our name is one of our attempts: our input, started no
-        earlier than the name was chosen (less the clock skew allowed)."""
+        earlier than the name was chosen, less the clock skew AWS itself tolerates
+        (``CLOCK_SKEW``)."""
         started = existing.get("startDate")
         return _same_json(existing.get("input"), start.request.get("input", "{}")) and (
-            isinstance(started, datetime) and started >= start.first_at - ADOPT_SKEW
+            isinstance(started, datetime) and started >= start.first_at - CLOCK_SKEW
         )
 
     @staticmethod
@@ -526,7 +536,7 @@ class StepFunctionsRunner(Runner):
 
     def _start_express(self, target: str, region: str, request: dict[str, Any]) -> RunState:
         # Not idempotent for EXPRESS machines: botocore must not repeat it after a fault.
-        client = self.session.client(SERVICE, region, max_attempts=1)
+        client = self.session.client(BOTO_CLIENT, region, max_attempts=1)
         try:
             answer = client.start_execution(**request)
         except AWS_ERRORS as exc:
@@ -541,7 +551,7 @@ class StepFunctionsRunner(Runner):
         Sent once, like an EXPRESS start (not idempotent). An EXPRESS execution cannot be
         described, so when waiting was asked for, its row says it started and why its outcome
         is unknown."""
-        client = self.session.client(SERVICE, region, max_attempts=1)
+        client = self.session.client(BOTO_CLIENT, region, max_attempts=1)
         try:
             answer = client.start_execution(**request)
         except AWS_ERRORS as exc:
@@ -582,7 +592,7 @@ class StepFunctionsRunner(Runner):
 
     def _start_sync(self, region: str, request: dict[str, Any]) -> RunState:
         client = self.session.client(
-            SERVICE, region, read_timeout=SYNC_READ_TIMEOUT_S, max_attempts=1
+            BOTO_CLIENT, region, read_timeout=SYNC_READ_TIMEOUT_S, max_attempts=1
         )
         try:
             answer = client.start_sync_execution(**request)
@@ -641,7 +651,7 @@ class StepFunctionsRunner(Runner):
         handle: Execution = state.handle
         arn = str(state.run_id)
         try:
-            answer = self.session.client(SERVICE, handle.region).describe_execution(
+            answer = self.session.client(BOTO_CLIENT, handle.region).describe_execution(
                 executionArn=arn
             )
         except AWS_ERRORS as exc:
@@ -657,11 +667,15 @@ class StepFunctionsRunner(Runner):
     ) -> RunState:
         """A RunState from a DescribeExecution or StartSyncExecution answer."""
         status = str(answer.get("status"))
-        if status in ("RUNNING", "PENDING_REDRIVE"):
-            return RunState(RunStatus.RUNNING)
-        final = _FINAL.get(status)
+        final = STATUSES.get(status)
         if final is None:
-            return RunState(RunStatus.ERROR, error=f"unexpected execution status '{status}'")
+            return RunState(
+                RunStatus.RUNNING,
+                message=f"status {status!r} unknown to paradime: checked again until it ends",
+                details={"execution_status": status},
+            )
+        if final is RunStatus.RUNNING:
+            return RunState(RunStatus.RUNNING)
         details: dict[str, Any] = {"execution_status": status}
         if final is RunStatus.SUCCEEDED:
             return RunState(final, output=_parse_output(answer.get("output")), details=details)
@@ -675,7 +689,7 @@ class StepFunctionsRunner(Runner):
         """The error and cause of the newest history event that has one."""
         try:
             events = (
-                self.session.client(SERVICE, region)
+                self.session.client(BOTO_CLIENT, region)
                 .get_execution_history(
                     executionArn=arn, reverseOrder=True, maxResults=HISTORY_EVENTS
                 )
@@ -698,7 +712,7 @@ class StepFunctionsRunner(Runner):
             raise RunError("EXPRESS executions cannot be stopped by StopExecution")
         arn = str(state.run_id)
         cause = f"stopped by paradime {self.command}: {reason}"[:CAUSE_LIMIT]
-        client = self.session.client(SERVICE, handle.region)
+        client = self.session.client(BOTO_CLIENT, handle.region)
         try:
             client.stop_execution(executionArn=arn, error=CANCEL_ERROR, cause=cause)
         except ClientError as exc:
@@ -717,7 +731,7 @@ class StepFunctionsRunner(Runner):
                 error=f"sent without error and cause, which the execution's KMS key refused to "
                 f"encrypt ({refused}): its history records no reason",
             )
-        except BotoCoreError as exc:
+        except AWS_ERRORS as exc:  # a fault on the way
             raise to_run_error(exc, subject="StopExecution", run_id=arn) from None
         return RunState(RunStatus.STOPPED, run_id=arn)
 
@@ -734,7 +748,7 @@ class StateMachineLister(Lister):
         if token:
             request["nextToken"] = token
         try:
-            page = self.session.client(SERVICE).list_state_machines(**request)
+            page = self.session.client(BOTO_CLIENT).list_state_machines(**request)
         except AWS_ERRORS as exc:
             raise to_run_error(exc, subject="ListStateMachines") from None
         rows = []
@@ -751,3 +765,7 @@ class StateMachineLister(Lister):
                 }
             )
         return Page(rows, next=page.get("nextToken") or None)
+
+
+# The runner's earlier name, for code written against it.
+StepFunctionsRunner = StateMachineRunner

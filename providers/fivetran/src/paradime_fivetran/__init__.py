@@ -100,7 +100,7 @@ TRIGGER_COMMAND = TriggerCommand(
             type=bool,
         ),
     ),
-    factory=lazy("paradime_fivetran.runner:FivetranSyncRunner"),
+    factory=lazy("paradime_fivetran.runner:ConnectorRunner"),
     default_timeout_minutes=1440,
     poll_rate_per_s=POLL_RATE_PER_S,
     display=http_display(

@@ -133,13 +133,30 @@ def connector_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+# The service's name as the user reads it in messages.
+SERVICE_WORD = "Fivetran"
+# A connector's status.sync_state: the values Fivetran's connection API reference lists. An end
+# is read from succeeded_at and failed_at, never from this; a sync state missing here is waited
+# on as RUNNING, its name in the progress line, until an end or the deadline (docs/decisions.md).
+SYNC_STATES = {
+    "scheduled": RunStatus.RUNNING,
+    "syncing": RunStatus.RUNNING,
+    "rescheduled": RunStatus.RUNNING,
+    "paused": RunStatus.STOPPED,
+}
+_WAITING = {
+    "syncing": "syncing",
+    "scheduled": "scheduled: waiting for Fivetran to start the sync",
+}
+
+
 class FivetranApi:
     """The few Fivetran calls paradime makes, each one HTTP request through :class:`HttpApi`."""
 
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
         self.http = HttpApi(
             params["base_url"],
-            service="Fivetran",
+            service=SERVICE_WORD,
             product="paradime-fivetran",
             credentials=CREDENTIALS,
             context=context,
@@ -159,6 +176,10 @@ class FivetranApi:
         )
         return _data(answer, connector_id), answer
 
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.http.close()
+
     def start_sync(
         self,
         connector_id: str,
@@ -172,7 +193,7 @@ class FivetranApi:
         Without ``force`` Fivetran starts a sync only if none is running, so a repeat while the
         sync runs joins it; but a sync that ended before the repeat is not joined: a second one
         starts. The trigger's start is therefore never repeated blindly (``idempotent=False``:
-        a lost answer is looked for by :meth:`FivetranSyncRunner.recover`). With ``force`` a
+        a lost answer is looked for by :meth:`ConnectorRunner.recover`). With ``force`` a
         repeat would restart that sync: not repeated either.
         """
         return self.http.request(
@@ -209,7 +230,7 @@ def _data(answer: Answer, subject: str) -> dict[str, Any]:
     return data
 
 
-class FivetranSyncRunner(Runner):
+class ConnectorRunner(Runner):
     """Starts (or joins) one sync per connector and follows it to its end."""
 
     def __init__(self, params: Mapping[str, Any], context: RunContext) -> None:
@@ -321,8 +342,9 @@ class FivetranSyncRunner(Runner):
             return RunState(RunStatus.SUCCEEDED, details=fields)
         if ended is RunStatus.FAILED:
             return RunState(RunStatus.FAILED, error=self._failure(target, doc), details=fields)
-        sync_state = status.get("sync_state")
-        if doc.get("paused") or sync_state == "paused":
+        sync_state = str(status.get("sync_state"))
+        known = SYNC_STATES.get(sync_state)
+        if doc.get("paused") or known is RunStatus.STOPPED:
             return RunState(
                 RunStatus.STOPPED,
                 error=f"connector '{target}' was paused in Fivetran while paradime waited: the "
@@ -331,10 +353,10 @@ class FivetranSyncRunner(Runner):
             )
         if sync_state == "rescheduled":
             return self._rescheduled(target, state, doc, answer, fields)
-        message = {
-            "syncing": "syncing",
-            "scheduled": "scheduled: waiting for Fivetran to start the sync",
-        }.get(str(sync_state), f"sync state {sync_state}")
+        if known is None:
+            message = f"sync state {sync_state!r} unknown to paradime: checked again until it ends"
+        else:
+            message = _WAITING[sync_state]
         return RunState(RunStatus.RUNNING, message=message, details=fields)
 
     def _rescheduled(
@@ -382,7 +404,7 @@ class FivetranSyncRunner(Runner):
         )
 
     def close(self) -> None:
-        self.api.http.close()
+        self.api.close()
 
 
 class ConnectorLister(Lister):
@@ -406,7 +428,7 @@ class ConnectorLister(Lister):
         return Page([_list_row(doc) for doc in page.rows], next=page.next)
 
     def close(self) -> None:
-        self.api.http.close()
+        self.api.close()
 
 
 def _list_row(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -427,3 +449,7 @@ def _list_row(doc: Mapping[str, Any]) -> dict[str, Any]:
         "paused": doc.get("paused"),
         "schedule_type": doc.get("schedule_type"),
     }
+
+
+# The runner's earlier name, for code written against it.
+FivetranSyncRunner = ConnectorRunner
