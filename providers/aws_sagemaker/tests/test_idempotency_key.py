@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from paradime.api import idempotency_token
 from paradime.testing import run_cli
-from paradime_aws_common.errors import CLOCK_SKEW
 from paradime_aws_common.testing import IamPolicy
+from paradime_aws_sagemaker.runner import ATTACH_MARGIN
 
 COMMAND = "aws-sagemaker-start-pipeline"
 START = "StartPipelineExecution"
@@ -21,10 +21,10 @@ def start(*args: str, env: dict[str, str | None] | None = None):  # type: ignore
 
 
 def past_the_skew_margin(sagemaker) -> None:  # type: ignore[no-untyped-def]
-    """A retry comes after the first attempt's start by more than the clock-skew margin (a
-    retry within it reads as this attempt's own start: the outcome is the same, the word
-    "attached" is not)."""
-    sagemaker.age(CLOCK_SKEW + timedelta(seconds=1))
+    """A retry comes a few seconds after the first attempt's start (within the margin of the
+    Date header's whole seconds, it would read as this attempt's own start: the outcome is
+    the same, the word "attached" is not)."""
+    sagemaker.age(ATTACH_MARGIN + timedelta(seconds=2))
 
 
 def test_the_token_is_the_keys_for_the_pipeline_and_a_retry_attaches_to_its_execution(
@@ -114,16 +114,18 @@ def test_with_only_the_documented_actions_the_run_goes_on_with_one_warning(
     assert set(policy.denied) == {"sagemaker:ListPipelineParametersForExecution"}
 
 
-def test_an_execution_made_within_the_clock_skew_is_this_attempts_own(
+def test_an_execution_made_seconds_before_is_an_earlier_attempts_and_ours_is_not(
     sagemaker, pipelines, fast_polling
 ):
-    """Four minutes before this attempt (a local clock four minutes ahead of AWS's, which AWS
-    still accepts) reads as this attempt's own start: not attached."""
+    """Judged on SageMaker's clock (the execution's CreationTime against the start answer's
+    Date): the first run's own execution is not attached; a rerun a few seconds later is
+    (before: a rerun within 5 minutes read as the rerun's own start)."""
     pipelines("train")
     args = ("--pipeline-name", "train", "--idempotency-key", KEY)
-    assert start(*args).exit_code == 0
-    sagemaker.age(timedelta(minutes=4))
+    first = start(*args)
+    assert first.exit_code == 0 and first.json["results"][0]["attached"] is False
+    past_the_skew_margin(sagemaker)
     again = start(*args)
     assert again.exit_code == 0, again.stderr
-    assert again.json["results"][0]["attached"] is False
+    assert again.json["results"][0]["attached"] is True
     assert len(sagemaker.executions("train")) == 1

@@ -21,13 +21,14 @@ Imported only when a command runs (it builds a boto3 session).
 
 from __future__ import annotations
 
+import email.utils
 import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from paradime.api import (
@@ -67,6 +68,10 @@ PAGE_SIZE = 100
 _NOT_FOUND = re.compile(r"could not find|does not exist|not found", re.IGNORECASE)
 # SageMaker's ClientRequestToken: 32 to 128 characters.
 TOKEN_MIN, TOKEN_MAX = 32, 128
+# An execution created more than this before our first start reached SageMaker (both on its
+# clock: the execution's CreationTime, the answer's Date less the time since) is an earlier
+# attempt's: the Date header counts whole seconds.
+ATTACH_MARGIN = timedelta(seconds=1)
 # The boto3 client name of SageMaker.
 BOTO_CLIENT = "sagemaker"
 # DescribePipelineExecution's PipelineExecutionStatus: the values its API reference lists, and
@@ -121,7 +126,7 @@ class PipelineRunner(Runner):
         self.session = AwsSession(params, context)
         self.key = context.idempotency_key
         self._tokens: dict[str, str] = {}
-        self._first_sent: dict[str, datetime] = {}
+        self._first_sent: dict[str, float] = {}  # per target: monotonic, at the first start
         self._lock = threading.Lock()
         self._parameters_unchecked = False
 
@@ -146,7 +151,7 @@ class PipelineRunner(Runner):
                         label=ref.name,
                     )
                 self._tokens[target] = known
-                self._first_sent[target] = datetime.now(timezone.utc)
+                self._first_sent[target] = time.monotonic()
             return known
 
     def parameters_for(self, ref: PipelineRef) -> dict[str, str]:
@@ -198,10 +203,22 @@ class PipelineRunner(Runner):
         if self.key is None:
             return state
         state.details["client_request_token"] = request["ClientRequestToken"]
-        return self._keyed(target, state, parameters)
+        with self._lock:
+            since_first = time.monotonic() - self._first_sent[target]
+        # When our first start reached SageMaker, on SageMaker's own clock (its answer's Date
+        # less the time since): the local clock's offset never enters the comparison.
+        answered = _server_date(response)
+        first_at = answered - timedelta(seconds=since_first) if answered else None
+        return self._keyed(target, state, parameters, first_at)
 
     # -- the idempotency key ------------------------------------------------------------
-    def _keyed(self, target: str, state: RunState, parameters: Mapping[str, str]) -> RunState:
+    def _keyed(
+        self,
+        target: str,
+        state: RunState,
+        parameters: Mapping[str, str],
+        first_at: datetime | None,
+    ) -> RunState:
         """The execution SageMaker answered for the key's token, which an earlier attempt may
         have made: its parameters must be this attempt's, and an ended one is reported now."""
         handle: ExecutionHandle = state.handle
@@ -209,9 +226,13 @@ class PipelineRunner(Runner):
         self._check_parameters(client, handle, parameters)
         execution = self._describe(client, handle)
         created = execution.get("CreationTime")
-        with self._lock:
-            sent = self._first_sent[target]
-        state.attached = isinstance(created, datetime) and created < sent - CLOCK_SKEW
+        # Made before our first start reached SageMaker (less the Date header's one-second
+        # resolution): an earlier attempt's. Without a Date, the local clock, less its skew.
+        margin = ATTACH_MARGIN if first_at is not None else CLOCK_SKEW
+        first_at = first_at or datetime.now(timezone.utc)
+        if isinstance(created, datetime) and created.tzinfo is None:
+            created = created.replace(tzinfo=timezone.utc)
+        state.attached = isinstance(created, datetime) and created < first_at - margin
         when = _iso(created) or "an unknown time"
         found = self._from_execution(client, handle, execution)
         if found.status is RunStatus.RUNNING:
@@ -477,6 +498,16 @@ class PipelineLister(Lister):
             for summary in page.get("PipelineSummaries", [])
         ]
         return Page(rows, next=page.get("NextToken") or None)
+
+
+def _server_date(response: Mapping[str, Any]) -> datetime | None:
+    """The ``Date`` header of a boto3 answer (SageMaker's clock), or ``None``."""
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    try:
+        date = email.utils.parsedate_to_datetime(str(headers["date"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return date if date.tzinfo else date.replace(tzinfo=timezone.utc)  # "-0000": UTC
 
 
 def _iso(value: Any) -> str | None:
