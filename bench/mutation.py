@@ -61,7 +61,10 @@ TARGETS = {
         names=("Redactor", "add_url_password", "written_forms"),
     ),
     "idempotency-token": Target(
-        CORE, "paradime/api.py", ("test_idempotency.py",), names=("idempotency_token",)
+        CORE,
+        "paradime/api.py",
+        ("test_idempotency.py", "test_idempotency_token.py"),
+        names=("idempotency_token",),
     ),
     "http-errors": Target(HTTP, "paradime_http/errors.py", HTTP_TESTS),
     "http-tokens": Target(HTTP, "paradime_http/tokens.py", HTTP_TESTS),

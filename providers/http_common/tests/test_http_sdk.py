@@ -26,6 +26,7 @@ from paradime_http.errors import (
     start_failure,
     words_at,
 )
+from paradime_http.tokens import TokenAuth, refresh_at
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 DOING = "could not start job 'j'"
@@ -290,3 +291,34 @@ def test_another_http_failure_is_final_and_named():
     exc = exception(httpx.TooManyRedirects("too many"), idempotent=True)
     assert str(exc) == f"{DOING}: TooManyRedirects: too many"
     assert (exc.kind, exc.retryable, exc.run_id) == ("network", False, "r1")
+
+
+def test_a_token_without_lifetime_left_is_due_at_once():
+    assert refresh_at(5.0, 0.0) == 5.0
+    assert refresh_at(5.0, -10.0) == 5.0
+
+
+def test_a_new_token_is_handed_to_on_token_and_is_due_at_its_refresh_time_exactly():
+    now = [0.0]
+    seen: list[str] = []
+    issued = iter(["tok-1", "tok-2"])
+
+    def token_request() -> httpx.Request:
+        return httpx.Request("POST", "http://127.0.0.1/token")
+
+    def read_token(response: httpx.Response) -> tuple[str, float | None]:
+        return response.json()["token"], 100.0
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, json={"token": next(issued)})
+        return httpx.Response(200, text=request.headers["authorization"])
+
+    auth = TokenAuth(token_request, read_token, on_token=seen.append, clock=lambda: now[0])
+    with httpx.Client(transport=httpx.MockTransport(serve), auth=auth) as client:
+        assert client.get("http://127.0.0.1/jobs").text == "Bearer tok-1"
+        now[0] = 79.9
+        assert client.get("http://127.0.0.1/jobs").text == "Bearer tok-1"
+        now[0] = refresh_at(0.0, 100.0)
+        assert client.get("http://127.0.0.1/jobs").text == "Bearer tok-2"
+    assert seen == ["tok-1", "tok-2"] and auth.exchanges == 2
