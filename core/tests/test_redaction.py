@@ -106,3 +106,9 @@ def test_spellings_shorter_than_four_characters_are_left_out():
     assert "é\\" not in written_forms("é\\") and "é\\\\" not in written_forms("é\\")
     assert "\\u00e9\\\\" in written_forms("é\\")
     assert written_forms("abc") == set()
+
+
+def test_a_secret_group_at_the_start_of_the_line_keeps_the_rest_of_the_match():
+    redact = Redactor()
+    redact.add_pattern(r"(?P<secret>[a-z0-9]+)@vault")
+    assert redact("abc123@vault said no") == "****@vault said no"
