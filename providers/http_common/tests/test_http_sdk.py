@@ -322,3 +322,51 @@ def test_a_new_token_is_handed_to_on_token_and_is_due_at_its_refresh_time_exactl
         now[0] = refresh_at(0.0, 100.0)
         assert client.get("http://127.0.0.1/jobs").text == "Bearer tok-2"
     assert seen == ["tok-1", "tok-2"] and auth.exchanges == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "idempotent"),
+    [(401, True), (403, True), (404, True), (409, True), (422, True), (429, True), (502, False)],
+)
+def test_every_refusal_carries_its_status_its_document_and_the_run_id(code, idempotent):
+    exc = error(code, {"message": "no"}, idempotent=idempotent)
+    assert (exc.http_status, exc.details, exc.run_id) == (code, {"http_status": code}, "r1")
+    assert exc.document == {"message": "no"}
+
+
+def test_an_html_error_page_is_still_the_refusal_its_status_says():
+    exc = error(400, b"<html>bad</html>", **{"content-type": "text/html"})
+    assert (exc.kind, str(exc)) == (
+        "client",
+        f"{DOING}: Example refused the request (HTTP 400 Bad Request)",
+    )
+
+
+def test_a_status_without_a_reason_phrase_ends_the_words_without_a_space():
+    assert str(error(599)) == f"{DOING}: HTTP 599"
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "application/xhtml+xml"])
+def test_an_html_content_type_is_html_whatever_the_body_starts_with(content_type):
+    exc = foreign_answer(
+        answer(200, b"Sign in", **{"content-type": content_type}), service="Xero", doing=DOING
+    )
+    assert exc is not None and str(exc).endswith(": not a Xero API answer; check --base-url")
+
+
+def test_a_300_is_a_redirect_too():
+    exc = foreign_answer(answer(300), service="Example", doing=DOING)
+    assert exc is not None and ", redirecting without a Location" in str(exc)
+
+
+def test_a_date_with_an_offset_keeps_it():
+    assert server_time({"date": "Mon, 01 Jun 2026 14:00:00 +0200"}) == NOW
+
+
+def test_api_words_take_only_text_as_the_message():
+    assert api_words({"code": "E", "message": {"nested": 1}}) == "E"
+
+
+def test_a_failure_without_an_answer_has_no_status_but_keeps_the_run_id():
+    exc = exception(httpx.ReadError("reset"), idempotent=False)
+    assert (exc.http_status, exc.details, exc.run_id) == (None, {}, "r1")
