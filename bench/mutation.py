@@ -1,6 +1,7 @@
 """Mutation testing of the decision modules, with mutmut (pinned in requirements-dev.txt).
 
-    python bench/mutation.py [--diffs] [target ...]   # default: every target in TARGETS
+    python bench/mutation.py [--diffs] [target ...]   # default: the targets not marked slow
+    python bench/mutation.py --all                     # every target in TARGETS
 
 For each target, one at a time, copies its package (``src/`` and ``tests/``) into a scratch
 directory laid out as mutmut 3 expects, runs ``mutmut run`` there on at most two processes
@@ -37,6 +38,8 @@ class Target:
     module: str
     tests: tuple[str, ...]
     names: tuple[str, ...] = ()
+    # Its tests run the driver on real threads for seconds: an hour or more on two processes.
+    slow: bool = False
 
 
 CORE, HTTP = "core", "providers/http_common"
@@ -49,11 +52,14 @@ TARGETS = {
         CORE,
         "paradime/lifecycle.py",
         (PINNED, "test_lifecycle_simulation.py", "test_engine_steps.py", "test_engine_stop.py"),
+        slow=True,
     ),
     "polling": Target(
         CORE, "paradime/polling.py", (PINNED, "test_engine_schedule.py", "test_polling.py")
     ),
-    "endings": Target(CORE, "paradime/endings.py", ("test_engine_stop.py", "test_engine_steps.py")),
+    "endings": Target(
+        CORE, "paradime/endings.py", ("test_engine_stop.py", "test_engine_steps.py"), slow=True
+    ),
     "redaction": Target(
         CORE,
         "paradime/log.py",
@@ -144,7 +150,9 @@ def main() -> int:
     args = sys.argv[1:]
     diffs = "--diffs" in args
     total_killed = total = 0
-    for name in [a for a in args if a != "--diffs"] or list(TARGETS):
+    named = [a for a in args if not a.startswith("--")]
+    everything = "--all" in args
+    for name in named or [n for n, t in TARGETS.items() if everything or not t.slow]:
         results = run(TARGETS[name], diffs)
         killed = sum(1 for _mutant, status, _diff in results if status in CAUGHT)
         timeouts = sum(1 for _mutant, status, _diff in results if status == "timeout")
