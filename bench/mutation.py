@@ -62,13 +62,13 @@ TARGETS = {
     ),
     "redaction": Target(
         CORE,
-        "paradime/log.py",
+        "paradime/redaction.py",
         (PINNED, "test_error_lines_redacted.py", "test_redaction.py"),
         names=("Redactor", "add_url_password", "written_forms"),
     ),
     "idempotency-token": Target(
         CORE,
-        "paradime/api.py",
+        "paradime/idempotency.py",
         ("test_idempotency.py", "test_idempotency_token.py"),
         names=("idempotency_token",),
     ),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from paradime import log
-from paradime.log import Redactor, add_url_password, written_forms
+from paradime.redaction import Redactor, add_url_password, written_forms
 
 
 @pytest.fixture
