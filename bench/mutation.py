@@ -54,6 +54,11 @@ TARGETS = {
         (PINNED, "test_lifecycle_simulation.py", "test_engine_steps.py", "test_engine_stop.py"),
         slow=True,
     ),
+    # The lifecycle against the tests that need no thread or clock (pinned behaviours and the
+    # simulation, run with PARADIME_SIMULATION_PROFILE=quick): minutes instead of an hour.
+    "lifecycle-pure": Target(
+        CORE, "paradime/lifecycle.py", (PINNED, "test_lifecycle_simulation.py"), slow=True
+    ),
     "polling": Target(
         CORE, "paradime/polling.py", (PINNED, "test_engine_schedule.py", "test_polling.py")
     ),
